@@ -1,0 +1,35 @@
+# swfeed: two commands on a fresh machine with Python 3.11+ and make.
+#   make run    set up, then run the main job on the bundled sample site
+#   make test   set up with the test tools, then run the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+CONFIG ?= config/swfeed.yaml
+
+.PHONY: run test lint typecheck check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/swfeed --config $(CONFIG) publish
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) var public tests/artifacts .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,5 @@
+"""``python -m swfeed``."""
+
+from swfeed.cli import main
+
+raise SystemExit(main())

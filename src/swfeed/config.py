@@ -1,0 +1,453 @@
+"""The config file's pydantic models, declared once with their help text.
+
+Every field carries a ``description``: it is the documentation (the JSON Schema shown by
+``swfeed config schema``, and the README's reference), and a test fails if one is missing.
+Relative paths resolve against the config file's folder. Errors name file:line:column, the key
+path and the fix (see ``yamlfile``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    PlainSerializer,
+    SecretStr,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from swfeed.errors import ConfigError, ConfigErrors, Location
+from swfeed.yamlfile import load_yaml, validation_errors
+
+DEFAULT_CONFIG = Path("config/swfeed.yaml")
+CONFIG_ENV = "SWFEED_CONFIG"
+
+Bool = Annotated[bool, Strict()]
+Int = Annotated[int, Strict()]
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    value = value.expanduser()
+    if not value.is_absolute() and base is not None:
+        value = Path(base) / value
+    return Path(os.path.normpath(value))
+
+
+ConfigPath = Annotated[
+    Path,
+    AfterValidator(_resolve_path),
+    WithJsonSchema({"type": "string", "description": "a path; relative to the config file"}),
+]
+
+_DURATION = re.compile(r"\s*(\d+)\s*(s|m|h|d|w)\s*\Z")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``"15m"`` -> 15 minutes. Accepts s, m, h, d, w."""
+    if isinstance(value, timedelta):
+        return value
+    match = _DURATION.match(str(value)) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"expected a duration such as 30s, 15m, 1h or 2d, got {value!r}")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def _format_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit in ("w", "d", "h", "m"):
+        if seconds and seconds % _UNITS[unit] == 0:
+            return f"{seconds // _UNITS[unit]}{unit}"
+    return f"{seconds}s"
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(_format_duration, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\s*\d+\s*[smhdw]\s*$"}),
+]
+
+
+def _zone(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected an IANA time zone name such as Europe/London, got {value!r}")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}: use an IANA name such as Europe/London or UTC"
+        ) from None
+    return value
+
+
+TimeZoneName = Annotated[str, BeforeValidator(_zone)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Author(_Model):
+    name: str = Field(description="Name shown as the feeds' and digest's author.")
+    email: str | None = Field(None, description="Contact address shown in the feeds (optional).")
+
+
+class SiteConfig(_Model):
+    title: str = Field(description="The site's name, used as feed and digest title.")
+    url: HttpUrl = Field(description="The site's home page; relative links resolve against it.")
+    description: str = Field(description="One sentence about the site, for feed readers.")
+    language: str = Field(
+        "en",
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        description="BCP 47 language tag of the content, e.g. en or en-GB.",
+    )
+    timezone: TimeZoneName = Field(
+        description="IANA time zone of the site (e.g. Europe/London): dates without a zone "
+        "take it, and digest weeks are counted in it. Never the machine's local zone.",
+    )
+    author: Author = Field(description="Who publishes the site.")
+    logo: HttpUrl | None = Field(None, description="Absolute URL of the site logo (feeds, digest).")
+    icon: HttpUrl | None = Field(None, description="Absolute URL of a square icon (JSON Feed).")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_url(self) -> str:
+        """The site URL as a string, always ending in a slash."""
+        text = str(self.url)
+        return text if text.endswith("/") else text + "/"
+
+
+class ContentSourceConfig(_Model):
+    kind: Literal["content"] = Field(description="A folder of Markdown files with front matter.")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Unique name of this source.")
+    path: ConfigPath = Field(description="The folder, read recursively for *.md files.")
+
+    @field_validator("path")
+    @classmethod
+    def _folder_exists(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError(f"folder '{value}' does not exist")
+        return value
+
+
+class HttpOptions(_Model):
+    connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a connection.")
+    total_timeout: float = Field(
+        30.0, gt=0, description="Seconds a whole request may take (slow drips are cut off)."
+    )
+    max_bytes: Int = Field(
+        5_000_000, gt=0, description="Largest (decompressed) body accepted, in bytes."
+    )
+    min_interval: float = Field(
+        1.0, ge=0, description="Seconds between two requests to the same host."
+    )
+    retries: Int = Field(2, ge=0, le=10, description="Retries for timeouts, 5xx and 429.")
+    allow_private_addresses: Bool = Field(
+        False,
+        description="Allow loopback/private addresses (for testing; unsafe for the open web).",
+    )
+
+
+class HtmlSelectors(_Model):
+    item: str = Field(description="CSS selector of one item on the listing page.")
+    title: str = Field(description="Selector (inside the item) of the title.")
+    link: str = Field(description="Selector (inside the item) of the link to the article.")
+    date: str = Field(description="Selector (inside the item) of the date text.")
+    summary: str | None = Field(None, description="Selector (inside the item) of the summary.")
+    image: str | None = Field(None, description="Selector (inside the item) of the <img>.")
+    body: str | None = Field(None, description="Selector of the body on the article page.")
+    credit: str | None = Field(None, description="Selector of the image credit/caption.")
+    full_story: str | None = Field(
+        None, description="Selector of the external 'read the full story' link."
+    )
+    next_page: str | None = Field(None, description="Selector of the 'next page' link.")
+
+
+class HtmlSourceConfig(_Model):
+    kind: Literal["html"] = Field(description="Listing pages scraped with CSS selectors.")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Unique name of this source.")
+    url: HttpUrl = Field(description="The listing page.")
+    selectors: HtmlSelectors = Field(description="Where each piece of an item is on the page.")
+    date_format: str | None = Field(
+        None, description="strptime format of the dates (e.g. '%B %d, %Y'); auto-detected if unset."
+    )
+    follow_links: Bool = Field(False, description="Fetch each article page for its body.")
+    max_pages: Int = Field(1, ge=1, le=50, description="How many listing pages to follow.")
+    categories: list[str] = Field(
+        default_factory=list, description="Categories given to every item of this source."
+    )
+    http: HttpOptions = Field(default_factory=HttpOptions, description="Fetching limits.")
+
+
+class FeedFilter(_Model):
+    include: list[str] = Field(
+        default_factory=list, description="Keep only items whose title, text or categories "
+        "contain one of these words (case-insensitive). Empty: keep all."
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="Drop items containing any of these words."
+    )
+
+
+class FeedSourceConfig(_Model):
+    kind: Literal["feed"] = Field(description="An upstream RSS 2.0, Atom 1.0 or JSON Feed 1.1.")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Unique name of this source.")
+    url: HttpUrl = Field(description="The feed's URL.")
+    source_name: str | None = Field(
+        None, description="Shown as the story's origin (default: the feed's own title)."
+    )
+    category_map: dict[str, str] = Field(
+        default_factory=dict, description="Upstream category -> our category."
+    )
+    categories: list[str] = Field(
+        default_factory=list, description="Categories given to every item of this source."
+    )
+    filter: FeedFilter = Field(default_factory=FeedFilter, description="Which items to keep.")
+    http: HttpOptions = Field(default_factory=HttpOptions, description="Fetching limits.")
+
+
+SourceConfig = Annotated[
+    ContentSourceConfig | HtmlSourceConfig | FeedSourceConfig, Field(discriminator="kind")
+]
+
+
+class StoreConfig(_Model):
+    path: ConfigPath = Field(
+        Path("var/swfeed.sqlite3"),
+        validate_default=True,
+        description="The SQLite database file (created if missing).",
+    )
+
+
+class OutputConfig(_Model):
+    path: ConfigPath = Field(
+        Path("public"),
+        validate_default=True,
+        description="Folder the feeds and digest archive are written to.",
+    )
+    base_url: HttpUrl | None = Field(
+        None,
+        description="Public URL of the output folder (for self links); default: the site URL.",
+    )
+
+
+class FeedsConfig(_Model):
+    max_items: Int = Field(50, ge=1, le=1000, description="Newest N articles in each feed.")
+    per_category: Bool = Field(True, description="Also write one set of feeds per category.")
+    full_content: Bool = Field(True, description="Include each article's full HTML body.")
+
+
+class DigestConfig(_Model):
+    enabled: Bool = Field(True, description="Build and send the weekly digest.")
+    subject: str = Field(
+        "{{ site.title }} weekly: {{ count }} {{ 'story' if count == 1 else 'stories' }}",
+        description="Jinja2 template of the subject line (one line).",
+    )
+    max_articles: Int = Field(12, ge=1, le=100, description="Most articles in one issue.")
+    group_by_category: Bool = Field(False, description="Group the articles by category.")
+    skip_when_empty: Bool = Field(True, description="Send no issue when nothing is new.")
+    trim_to_fit: Bool = Field(
+        False,
+        description="Drop the oldest articles until the HTML fits under max_html_bytes, "
+        "instead of failing.",
+    )
+    max_html_bytes: Int = Field(
+        100_000, ge=10_000, description="HTML size budget (Gmail clips above ~102 KB)."
+    )
+    templates: ConfigPath | None = Field(
+        None, description="Folder with your own digest templates (default: the bundled ones)."
+    )
+    postal_address: str = Field(
+        description="The organisation's postal address, shown in the footer (anti-spam laws)."
+    )
+    intro: str = Field("", description="A short paragraph at the top of every issue.")
+
+
+class SmtpConfig(_Model):
+    host: str = Field(description="SMTP relay host name.")
+    port: Int = Field(587, ge=1, le=65535, description="SMTP port (587 STARTTLS, 465 TLS).")
+    starttls: Bool = Field(True, description="Upgrade the connection with STARTTLS.")
+    tls: Bool = Field(False, description="Connect with TLS from the start (port 465).")
+    username: str | None = Field(None, description="Login name, if the relay needs one.")
+    password: SecretStr | None = Field(
+        None, description="Login password; reference an environment variable: ${SWFEED_SMTP_PASSWORD}."
+    )
+    timeout: float = Field(30.0, gt=0, description="Seconds to wait for each SMTP reply.")
+    data_timeout: float = Field(
+        600.0, gt=0, description="Seconds to wait for the reply after DATA (RFC 5321: 10 min)."
+    )
+    messages_per_connection: Int = Field(
+        100, ge=1, description="Messages sent over one connection before reconnecting."
+    )
+    rate_per_minute: Int = Field(
+        0, ge=0, description="Most messages per minute (0: no limit)."
+    )
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> SmtpConfig:
+        if self.tls and self.starttls:
+            raise ValueError("choose either tls: true (port 465) or starttls: true, not both")
+        return self
+
+
+class DeliveryConfig(_Model):
+    method: Literal["outbox", "smtp"] = Field(
+        "outbox", description="outbox: write .eml files to a Maildir; smtp: send via a relay."
+    )
+    outbox: ConfigPath = Field(
+        Path("var/outbox"),
+        validate_default=True,
+        description="The Maildir folder used by the outbox method.",
+    )
+    smtp: SmtpConfig | None = Field(None, description="The relay, when method is smtp.")
+    from_address: str = Field(description="The From address, e.g. news@securitywomen.org.")
+    from_name: str = Field("", description="The From display name.")
+    reply_to: str | None = Field(None, description="Reply-To address (optional).")
+    unsubscribe_mailto: str | None = Field(
+        None, description="Address that takes unsubscribe mails (List-Unsubscribe mailto:)."
+    )
+    unsubscribe_url: HttpUrl | None = Field(
+        None, description="Public URL of `swfeed serve`'s /unsubscribe endpoint."
+    )
+    unsubscribe_secret: SecretStr | None = Field(
+        None, description="HMAC key of unsubscribe links: ${SWFEED_UNSUBSCRIBE_SECRET}."
+    )
+    max_consecutive_errors: Int = Field(
+        10, ge=1, description="Pause the run after this many errors in a row."
+    )
+
+    @model_validator(mode="after")
+    def _smtp_needs_host(self) -> DeliveryConfig:
+        if self.method == "smtp" and self.smtp is None:
+            raise ValueError("method is smtp but there is no smtp: section with a host")
+        return self
+
+
+class ScheduleConfig(_Model):
+    fetch_every: Duration = Field(
+        timedelta(minutes=15), description="How often to load new articles (e.g. 10s, 15m, 1h)."
+    )
+    digest: str = Field(
+        "monday 09:00",
+        pattern=r"^(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+\d{1,2}:\d{2}$",
+        description="Weekday and time of the weekly digest, in the site's time zone.",
+    )
+    max_lateness: Duration = Field(
+        timedelta(hours=12), description="Send a missed digest up to this long after its time."
+    )
+
+    @property
+    def digest_weekday(self) -> int:
+        """0 for Monday ... 6 for Sunday."""
+        days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        return days.index(self.digest[:3].lower())
+
+    @property
+    def digest_time(self) -> time:
+        hours, minutes = self.digest.split()[-1].split(":")
+        return time(int(hours), int(minutes))
+
+
+class Config(_Model):
+    site: SiteConfig = Field(description="The site being published.")
+    sources: list[SourceConfig] = Field(min_length=1, description="Where articles come from.")
+    store: StoreConfig = Field(default_factory=StoreConfig, description="The SQLite store.")
+    output: OutputConfig = Field(default_factory=OutputConfig, description="Where files go.")
+    feeds: FeedsConfig = Field(default_factory=FeedsConfig, description="Feed options.")
+    digest: DigestConfig | None = Field(None, description="The weekly digest email.")
+    delivery: DeliveryConfig | None = Field(None, description="How the digest is sent.")
+    schedule: ScheduleConfig = Field(
+        default_factory=ScheduleConfig, description="When `swfeed run` does what."
+    )
+    source_file: Path | None = Field(None, exclude=True, description="(set by the loader)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _validate_default_sections(cls, data: Any) -> Any:
+        """Missing sections are validated as empty ones, so their paths resolve too."""
+        if isinstance(data, dict):
+            data = dict(data)
+            for section in ("store", "output", "feeds", "schedule"):
+                data.setdefault(section, {})
+        return data
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> Config:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.name in seen:
+                raise ValueError(f"two sources are named {source.name!r}; names must be unique")
+            seen.add(source.name)
+        return self
+
+    @property
+    def output_base_url(self) -> str:
+        """Public URL of the output folder, ending in a slash."""
+        text = str(self.output.base_url or self.site.url)
+        return text if text.endswith("/") else text + "/"
+
+
+def config_path(explicit: str | Path | None, environ: Mapping[str, str] | None = None) -> Path:
+    """Which config file to use: ``--config``, else ``$SWFEED_CONFIG``, else the default."""
+    env = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    return DEFAULT_CONFIG
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, parse and validate the config; raise ``ConfigErrors`` listing every fault."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "config file not found",
+            location=Location(path),
+            hint="Pass --config PATH, set SWFEED_CONFIG, or copy config/swfeed.yaml.",
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"not UTF-8 text (byte {exc.start})", location=Location(path)
+        ) from None
+    doc = load_yaml(text, path, environ=environ)
+    if not isinstance(doc.data, dict):
+        raise ConfigError("the config must be a mapping of sections", location=Location(path, 1, 1))
+    context = {"base_dir": path.resolve().parent}
+    try:
+        config = Config.model_validate(doc.data, context=context)
+    except ValidationError as exc:
+        raise ConfigErrors(validation_errors(exc, doc)) from None
+    return config.model_copy(update={"source_file": path})
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the config file, for editors (yaml-language-server)."""
+    schema = Config.model_json_schema()
+    schema["properties"].pop("source_file", None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "swfeed configuration"
+    return schema

@@ -1,0 +1,141 @@
+"""The vocabulary shared by every stage: articles, their images, digest issues.
+
+Plain frozen dataclasses with timezone-aware datetimes. Sources build ``Article`` values,
+the store keeps them, feeds and the digest read them. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+def _require_aware(name: str, value: datetime | None) -> None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{name} must be timezone-aware, got naive {value.isoformat()}")
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An article's lead image: absolute URL, alt text, and who took it."""
+
+    url: str
+    alt: str = ""
+    credit: str = ""
+    mime_type: str | None = None
+    length: int | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One news item, as every source yields it and the store keeps it.
+
+    ``title`` and ``summary`` are plain text; ``body_html`` is sanitized HTML with absolute
+    URLs. ``updated`` is None when the source does not say; the store then fills it in
+    (the published time, or the time an edit was first seen).
+    """
+
+    id: str
+    url: str
+    title: str
+    published: datetime
+    source: str
+    summary: str = ""
+    body_html: str = ""
+    updated: datetime | None = None
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    image: Image | None = None
+    external_url: str | None = None
+    external_source: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware("published", self.published)
+        _require_aware("updated", self.updated)
+
+    @property
+    def modified(self) -> datetime:
+        """The time of the last change: ``updated`` when known, else ``published``."""
+        return self.updated if self.updated is not None else self.published
+
+    def content_hash(self) -> str:
+        """A hash of everything a reader sees, to tell an edit from a re-fetch."""
+        data = self.to_json_dict()
+        data.pop("updated", None)
+        data.pop("source", None)
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A JSON-serializable dict (datetimes as ISO 8601)."""
+        data = asdict(self)
+        data["published"] = self.published.isoformat()
+        data["updated"] = self.updated.isoformat() if self.updated else None
+        data["authors"] = list(self.authors)
+        data["categories"] = list(self.categories)
+        return data
+
+    @classmethod
+    def from_json_dict(cls, data: dict[str, Any]) -> Article:
+        """The inverse of ``to_json_dict``."""
+        image = data.get("image")
+        return cls(
+            id=data["id"],
+            url=data["url"],
+            title=data["title"],
+            published=datetime.fromisoformat(data["published"]),
+            source=data["source"],
+            summary=data.get("summary", ""),
+            body_html=data.get("body_html", ""),
+            updated=datetime.fromisoformat(data["updated"]) if data.get("updated") else None,
+            authors=tuple(data.get("authors", ())),
+            categories=tuple(data.get("categories", ())),
+            image=Image(**image) if image else None,
+            external_url=data.get("external_url"),
+            external_source=data.get("external_source"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article as the store knows it: with when swfeed first saw it.
+
+    ``visible_from`` is when subscribers may first see it: the later of ``first_seen`` and
+    the published time (articles dated in the future are held back until then).
+    """
+
+    article: Article
+    first_seen: datetime
+    visible_from: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DigestIssue:
+    """One weekly digest, frozen once created: re-sending never changes what it says.
+
+    ``html`` is already CSS-inlined and ``text`` wrapped; both still carry the
+    per-recipient placeholders that delivery fills in.
+    """
+
+    period: str
+    cutoff: datetime
+    subject: str
+    html: str
+    text: str
+    article_ids: tuple[str, ...]
+    created: datetime
+    previous_cutoff: datetime | None = None
+    archive_url: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+#: Per-recipient placeholders in a frozen issue's HTML and text. They are plain ASCII words
+#: (safe inside HTML attributes, text, and 8bit MIME bodies); delivery substitutes them per
+#: recipient (HTML-escaped in the HTML part) and the web archive with a generic value.
+UNSUBSCRIBE_URL_TOKEN = "swfeed-unsubscribe-url-7f3a9c"
+RECIPIENT_ADDRESS_TOKEN = "swfeed-recipient-address-7f3a9c"

@@ -1,0 +1,265 @@
+"""Articles and per-source state: upserts keyed by stable id, content-hash edit detection."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from swfeed.models import Article, StoredArticle
+from swfeed.slug import slugify
+from swfeed.store import Database
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new or self.updated or self.removed)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    source: str
+    state: dict[str, Any]
+    last_fetch: datetime | None
+    last_ok: datetime | None
+    last_result: str | None
+    failures: int
+    next_attempt: datetime | None
+
+
+def utc_text(value: datetime) -> str:
+    """An aware datetime as sortable UTC ISO 8601 text."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class ArticleStore:
+    """Queries and writes of the ``articles``, ``article_categories``, ``source_state`` tables."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def source_status(self, source: str) -> SourceStatus:
+        row = self.db.conn.execute(
+            "SELECT * FROM source_state WHERE source = ?", (source,)
+        ).fetchone()
+        if row is None:
+            return SourceStatus(source, {}, None, None, None, 0, None)
+        return SourceStatus(
+            source=source,
+            state=json.loads(row["state"]),
+            last_fetch=_parse(row["last_fetch"]),
+            last_ok=_parse(row["last_ok"]),
+            last_result=row["last_result"],
+            failures=int(row["failures"]),
+            next_attempt=_parse(row["next_attempt"]),
+        )
+
+    def apply_fetch(
+        self,
+        source: str,
+        articles: Sequence[Article],
+        removed_ids: Iterable[str],
+        state: dict[str, Any],
+        now: datetime,
+        result: str = "ok",
+    ) -> UpsertCounts:
+        """Store a fetch's articles, removals and the source's new state in one transaction.
+
+        Writes nothing at all when nothing changed (no new, edited or removed article and the
+        same state), so a no-change fetch leaves the database file untouched.
+        """
+        existing = self._hashes(article.id for article in articles)
+        removed = [i for i in removed_ids if self._is_live(i)]
+        status = self.source_status(source)
+        todo = [a for a in articles if existing.get(a.id) != a.content_hash()]
+        if not todo and not removed and status.state == state and status.last_ok is not None:
+            return UpsertCounts(unchanged=len(articles))
+        new = updated = 0
+        with self.db.write() as conn:
+            for article in todo:
+                if article.id in existing:
+                    self._update(conn, article, now)
+                    updated += 1
+                else:
+                    self._insert(conn, article, now)
+                    new += 1
+            for article_id in removed:
+                conn.execute(
+                    "UPDATE articles SET removed = ? WHERE id = ?", (utc_text(now), article_id)
+                )
+            self._save_state(conn, source, state, now, result)
+        return UpsertCounts(new, updated, len(articles) - len(todo), len(removed))
+
+    def record_failure(
+        self, source: str, now: datetime, message: str, next_attempt: datetime | None
+    ) -> None:
+        """Note that a whole source failed; its state and articles stay as they were."""
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO source_state (source, last_fetch, last_result, failures, next_attempt)"
+                " VALUES (?, ?, ?, 1, ?) ON CONFLICT (source) DO UPDATE SET"
+                " last_fetch = excluded.last_fetch, last_result = excluded.last_result,"
+                " failures = source_state.failures + 1, next_attempt = excluded.next_attempt",
+                (source, utc_text(now), message, utc_text(next_attempt) if next_attempt else None),
+            )
+
+    def _save_state(
+        self, conn: Any, source: str, state: dict[str, Any], now: datetime, result: str
+    ) -> None:
+        conn.execute(
+            "INSERT INTO source_state (source, state, last_fetch, last_ok, last_result, failures)"
+            " VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (source) DO UPDATE SET"
+            " state = excluded.state, last_fetch = excluded.last_fetch,"
+            " last_ok = excluded.last_ok, last_result = excluded.last_result,"
+            " failures = 0, next_attempt = NULL",
+            (source, json.dumps(state, sort_keys=True), utc_text(now), utc_text(now), result),
+        )
+
+    def _hashes(self, ids: Iterable[str]) -> dict[str, str]:
+        wanted = list(ids)
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.conn.execute(
+                f"SELECT id, content_hash, removed FROM articles WHERE id IN ({marks})",  # noqa: S608
+                chunk,
+            ):
+                found[row["id"]] = "" if row["removed"] else row["content_hash"]
+        return found
+
+    def _is_live(self, article_id: str) -> bool:
+        row = self.db.conn.execute(
+            "SELECT 1 FROM articles WHERE id = ? AND removed IS NULL", (article_id,)
+        ).fetchone()
+        return row is not None
+
+    def _insert(self, conn: Any, article: Article, now: datetime) -> None:
+        stored = replace(article, updated=article.updated or article.published)
+        visible = max(now, article.published)
+        conn.execute(
+            "INSERT INTO articles (id, source, data, content_hash, published, updated,"
+            " first_seen, visible_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                article.id,
+                article.source,
+                json.dumps(stored.to_json_dict(), ensure_ascii=False),
+                article.content_hash(),
+                utc_text(article.published),
+                utc_text(stored.modified),
+                utc_text(now),
+                utc_text(visible),
+            ),
+        )
+        self._set_categories(conn, article)
+
+    def _update(self, conn: Any, article: Article, now: datetime) -> None:
+        row = conn.execute(
+            "SELECT first_seen, updated FROM articles WHERE id = ?", (article.id,)
+        ).fetchone()
+        previous = datetime.fromisoformat(row["updated"])
+        updated = article.updated if article.updated and article.updated > previous else now
+        stored = replace(article, updated=max(updated, article.published))
+        visible = max(datetime.fromisoformat(row["first_seen"]), article.published)
+        conn.execute(
+            "UPDATE articles SET source = ?, data = ?, content_hash = ?, published = ?,"
+            " updated = ?, visible_from = ?, removed = NULL WHERE id = ?",
+            (
+                article.source,
+                json.dumps(stored.to_json_dict(), ensure_ascii=False),
+                article.content_hash(),
+                utc_text(article.published),
+                utc_text(stored.modified),
+                utc_text(visible),
+                article.id,
+            ),
+        )
+        self._set_categories(conn, article)
+
+    def _set_categories(self, conn: Any, article: Article) -> None:
+        conn.execute("DELETE FROM article_categories WHERE article_id = ?", (article.id,))
+        slugs: dict[str, str] = {}
+        for name in article.categories:
+            slugs.setdefault(slugify(name), name)
+        conn.executemany(
+            "INSERT INTO article_categories (article_id, slug, name) VALUES (?, ?, ?)",
+            [(article.id, slug, name) for slug, name in slugs.items() if slug],
+        )
+
+    def latest(self, now: datetime, limit: int, category_slug: str | None = None) -> list[Article]:
+        """The newest visible articles (published order, newest first)."""
+        sql = "SELECT a.data FROM articles a"
+        params: list[Any] = []
+        if category_slug is not None:
+            sql += " JOIN article_categories c ON c.article_id = a.id AND c.slug = ?"
+            params.append(category_slug)
+        sql += " WHERE a.removed IS NULL AND a.visible_from <= ?"
+        sql += " ORDER BY a.published DESC, a.id LIMIT ?"
+        params += [utc_text(now), limit]
+        return [_article(row["data"]) for row in self.db.conn.execute(sql, params)]
+
+    def categories(self, now: datetime) -> list[tuple[str, str]]:
+        """(slug, name) of every category with at least one visible article."""
+        rows = self.db.conn.execute(
+            "SELECT c.slug, MIN(c.name) AS name FROM article_categories c"
+            " JOIN articles a ON a.id = c.article_id"
+            " WHERE a.removed IS NULL AND a.visible_from <= ? GROUP BY c.slug ORDER BY c.slug",
+            (utc_text(now),),
+        )
+        return [(row["slug"], row["name"]) for row in rows]
+
+    def visible_between(self, start: datetime | None, end: datetime) -> list[StoredArticle]:
+        """Articles that became visible in (start, end], newest published first."""
+        sql = "SELECT data, first_seen, visible_from FROM articles WHERE removed IS NULL"
+        sql += " AND visible_from <= ?"
+        params: list[Any] = [utc_text(end)]
+        if start is not None:
+            sql += " AND visible_from > ?"
+            params.append(utc_text(start))
+        sql += " ORDER BY published DESC, id"
+        return [
+            StoredArticle(
+                article=_article(row["data"]),
+                first_seen=datetime.fromisoformat(row["first_seen"]),
+                visible_from=datetime.fromisoformat(row["visible_from"]),
+            )
+            for row in self.db.conn.execute(sql, params)
+        ]
+
+    def get(self, article_id: str) -> Article | None:
+        row = self.db.conn.execute(
+            "SELECT data FROM articles WHERE id = ?", (article_id,)
+        ).fetchone()
+        return _article(row["data"]) if row else None
+
+    def count(self) -> int:
+        return int(
+            self.db.conn.execute("SELECT COUNT(*) FROM articles WHERE removed IS NULL").fetchone()[0]
+        )
+
+    def newest_change(self, now: datetime) -> str:
+        """A fingerprint of what the feeds show: changes whenever any feed would change."""
+        row = self.db.conn.execute(
+            "SELECT COUNT(*), MAX(updated), MAX(visible_from), GROUP_CONCAT(content_hash) FROM"
+            " (SELECT updated, visible_from, content_hash FROM articles"
+            "  WHERE removed IS NULL AND visible_from <= ? ORDER BY id)",
+            (utc_text(now),),
+        ).fetchone()
+        return json.dumps(list(row))
+
+
+def _article(data: str) -> Article:
+    return Article.from_json_dict(json.loads(data))

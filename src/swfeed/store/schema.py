@@ -1,0 +1,87 @@
+"""The store's schema as numbered migrations. Append; never edit a released one."""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: articles and per-source state
+    """
+    CREATE TABLE articles (
+        id            TEXT PRIMARY KEY,
+        source        TEXT NOT NULL,
+        data          TEXT NOT NULL,      -- Article.to_json_dict() as JSON
+        content_hash  TEXT NOT NULL,
+        published     TEXT NOT NULL,      -- UTC ISO 8601, sortable
+        updated       TEXT NOT NULL,      -- UTC ISO 8601
+        first_seen    TEXT NOT NULL,      -- UTC ISO 8601: when swfeed first stored it
+        visible_from  TEXT NOT NULL,      -- max(first_seen, published)
+        removed       TEXT                -- set when the source no longer has it
+    );
+    CREATE INDEX articles_by_published ON articles (published DESC);
+    CREATE INDEX articles_by_visible ON articles (visible_from);
+    CREATE TABLE article_categories (
+        article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        slug       TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        PRIMARY KEY (article_id, slug)
+    );
+    CREATE INDEX categories_by_slug ON article_categories (slug);
+    CREATE TABLE source_state (
+        source        TEXT PRIMARY KEY,
+        state         TEXT NOT NULL DEFAULT '{}',
+        last_fetch    TEXT,
+        last_ok       TEXT,
+        last_result   TEXT,
+        failures      INTEGER NOT NULL DEFAULT 0,
+        next_attempt  TEXT
+    );
+    """,
+    # 2: digest issues, frozen once created (owned by the digest stage)
+    """
+    CREATE TABLE issues (
+        period           TEXT PRIMARY KEY,   -- ISO week, e.g. 2026-W48
+        cutoff           TEXT NOT NULL,      -- UTC ISO 8601: articles visible up to here
+        previous_cutoff  TEXT,               -- the cutoff of the issue before it
+        subject          TEXT NOT NULL,
+        html             TEXT NOT NULL,      -- inlined, with per-recipient placeholders
+        text             TEXT NOT NULL,
+        article_ids      TEXT NOT NULL,      -- JSON list
+        created          TEXT NOT NULL,
+        status           TEXT NOT NULL DEFAULT 'built',  -- built | sending | sent | skipped
+        status_changed   TEXT,
+        note             TEXT
+    );
+    CREATE INDEX issues_by_cutoff ON issues (cutoff);
+    """,
+    # 3: subscribers, the delivery ledger, and process locks (owned by the delivery stage)
+    """
+    CREATE TABLE subscribers (
+        address  TEXT PRIMARY KEY COLLATE NOCASE,
+        name     TEXT NOT NULL DEFAULT '',
+        status   TEXT NOT NULL DEFAULT 'active',   -- active | unsubscribed | bounced
+        created  TEXT NOT NULL,
+        changed  TEXT NOT NULL,
+        note     TEXT
+    );
+    CREATE TABLE deliveries (
+        period        TEXT NOT NULL REFERENCES issues (period),
+        address       TEXT NOT NULL COLLATE NOCASE,
+        name          TEXT NOT NULL DEFAULT '',
+        state         TEXT NOT NULL DEFAULT 'pending',
+            -- pending | sending | sent | deferred | failed | unknown
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        last_error    TEXT,
+        next_attempt  TEXT,
+        changed       TEXT NOT NULL,
+        PRIMARY KEY (period, address)
+    );
+    CREATE INDEX deliveries_by_state ON deliveries (period, state);
+    CREATE TABLE locks (
+        name      TEXT PRIMARY KEY,   -- e.g. send, daemon
+        owner     TEXT NOT NULL,      -- host:pid:random
+        pid       INTEGER NOT NULL,
+        acquired  TEXT NOT NULL,
+        heartbeat TEXT NOT NULL,
+        detail    TEXT
+    );
+    """,
+)

@@ -1,0 +1,282 @@
+"""Strict YAML loading that remembers where every key and value came from.
+
+Used for the config file and for article front matter. Unlike ``yaml.safe_load`` it:
+
+- rejects duplicate keys (PyYAML silently keeps the last one);
+- rejects anchors and aliases (alias bombs; and configs stay readable);
+- resolves plain scalars by the YAML 1.2 core schema, so ``NO`` and ``off`` stay strings and
+  ``12:30`` is the string "12:30", not the sexagesimal number 750;
+- expands ``${VAR}`` from the environment (a missing variable is an error with its line);
+- records a ``Location`` for every key path, so validation errors can name file:line:column.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from swfeed.errors import ConfigError, Location
+
+KeyPath = tuple[str | int, ...]
+
+_INT = re.compile(r"[-+]?[0-9]+\Z|0o[0-7]+\Z|0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass
+class YamlDocument:
+    """Loaded data plus the location of every key path in it."""
+
+    data: Any
+    file: Path | str
+    locations: dict[KeyPath, Location] = field(default_factory=dict)
+    value_locations: dict[KeyPath, Location] = field(default_factory=dict)
+    line_offset: int = 0
+
+    def locate(self, path: KeyPath, *, value: bool = False) -> Location:
+        """Where ``path``'s key (or, with ``value``, its value) is; else its nearest ancestor."""
+        if value and tuple(path) in self.value_locations:
+            return self.value_locations[tuple(path)]
+        for end in range(len(path), -1, -1):
+            found = self.locations.get(tuple(path[:end]))
+            if found is not None:
+                return found
+        return Location(self.file, 1 + self.line_offset, 1)
+
+
+def format_key_path(path: KeyPath) -> str:
+    """``("sources", 0, "path")`` -> ``sources[0].path``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def load_yaml(
+    text: str,
+    file: Path | str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    line_offset: int = 0,
+    expand_env: bool = True,
+) -> YamlDocument:
+    """Parse one YAML document strictly; raise ``ConfigError`` naming file:line on any fault."""
+    doc = YamlDocument(data=None, file=file, line_offset=line_offset)
+    env = os.environ if environ is None else environ
+    try:
+        _refuse_anchors(text, doc)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise ConfigError(
+            f"YAML syntax error: {exc.problem or exc.context}",
+            location=_location(doc, mark),
+            hint="Check indentation and quoting around this line; quote values containing ': '.",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"YAML error: {exc}", location=Location(file)) from None
+    if node is None:
+        doc.data = {}
+        return doc
+    builder = _Builder(doc, env if expand_env else None)
+    doc.data = builder.build(node, ())
+    return doc
+
+
+def _refuse_anchors(text: str, doc: YamlDocument) -> None:
+    """Reject ``&anchor`` and ``*alias`` before composing (alias bombs expand on compose)."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if getattr(event, "anchor", None) is not None:
+            raise ConfigError(
+                "YAML anchors and aliases (&name, *name) are not allowed",
+                location=_location(doc, event.start_mark),
+                hint="Write the value out in full instead of using & and *.",
+            )
+
+
+def _location(doc: YamlDocument, mark: Any) -> Location:
+    if mark is None:
+        return Location(doc.file)
+    return Location(doc.file, mark.line + 1 + doc.line_offset, mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, doc: YamlDocument, environ: Mapping[str, str] | None) -> None:
+        self.doc = doc
+        self.environ = environ
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        here = _location(self.doc, node.start_mark)
+        self.doc.locations.setdefault(path, here)
+        self.doc.value_locations[path] = here
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
+        raise ConfigError(f"unexpected YAML node {node!r}", location=here)
+
+    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise ConfigError(
+                    "YAML merge keys (<<) are not allowed",
+                    location=_location(self.doc, key_node.start_mark),
+                    key=format_key_path(path),
+                    hint="Write the keys out in full.",
+                )
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ConfigError(
+                    "mapping keys must be plain words",
+                    location=_location(self.doc, key_node.start_mark),
+                    key=format_key_path(path),
+                )
+            key = str(key_node.value)
+            if key in result:
+                first = self.doc.locations[(*path, key)]
+                raise ConfigError(
+                    f"duplicate key {key!r} (first given on line {first.line})",
+                    location=_location(self.doc, key_node.start_mark),
+                    key=format_key_path((*path, key)),
+                    hint="Keep one of the two; YAML would silently use only the last one.",
+                )
+            self.doc.locations[(*path, key)] = _location(self.doc, key_node.start_mark)
+            result[key] = self.build(value_node, (*path, key))
+            self.doc.locations[(*path, key)] = _location(self.doc, key_node.start_mark)
+        return result
+
+    def _scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
+        value: str = node.value
+        if node.style in ("'", '"', "|", ">") or node.tag not in _IMPLICIT_TAGS:
+            return self._expand(value, node, path)
+        expanded = self._expand(value, node, path)
+        return _resolve_core(expanded) if expanded == expanded.strip() else expanded
+
+    def _expand(self, value: str, node: yaml.ScalarNode, path: KeyPath) -> str:
+        if self.environ is None or "${" not in value:
+            return value
+        environ = self.environ
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in environ:
+                raise ConfigError(
+                    f"environment variable {name} is not set",
+                    location=_location(self.doc, node.start_mark),
+                    key=format_key_path(path),
+                    hint=f"Set it before running swfeed, e.g. `export {name}=...`.",
+                )
+            return environ[name]
+
+        return _ENV.sub(replace, value)
+
+
+_IMPLICIT_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:value",
+}
+
+
+def _resolve_core(value: str) -> Any:
+    """Resolve a plain scalar by the YAML 1.2 core schema (not PyYAML's YAML 1.1 rules)."""
+    if value in ("", "~", "null", "Null", "NULL"):
+        return None
+    if value in ("true", "True", "TRUE"):
+        return True
+    if value in ("false", "False", "FALSE"):
+        return False
+    if _INT.match(value):
+        return int(value, 0) if value.startswith(("0o", "0x")) else int(value)
+    if _FLOAT.match(value):
+        return float(value)
+    if value in (".inf", "+.inf", ".Inf", "+.Inf", ".INF", "+.INF"):
+        return math.inf
+    if value in ("-.inf", "-.Inf", "-.INF"):
+        return -math.inf
+    return value
+
+
+def _pydantic_hint(error: Mapping[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    if kind == "extra_forbidden":
+        return "Remove this key, or check its spelling against `swfeed config schema`."
+    if kind == "missing":
+        return "Add this key; it has no default."
+    if kind.startswith("bool"):
+        return "Write true or false (YAML 1.1 words like yes/no/on/off are not accepted)."
+    if kind in ("int_type", "int_parsing", "float_type", "float_parsing"):
+        return "Write a plain number, without quotes or units."
+    if kind in ("string_type",):
+        return "Quote the value to make it text."
+    if kind == "literal_error" or kind == "enum":
+        return "Use one of the values listed."
+    return ""
+
+
+def validation_errors(
+    exc: ValidationError, doc: YamlDocument, *, prefix: KeyPath = ()
+) -> list[ConfigError]:
+    """Turn pydantic's errors into ``ConfigError``s that name file:line:column and key.
+
+    Never includes the offending input value, so secrets cannot leak into messages.
+    """
+    errors: list[ConfigError] = []
+    for error in exc.errors(include_input=False, include_url=False):
+        path: KeyPath = (*prefix, *_strip_union_tags(doc.data, prefix, error["loc"]))
+        message = str(error["msg"])
+        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        ctx_hint = (error.get("ctx") or {}).get("hint")
+        at_value = error["type"] not in ("missing", "extra_forbidden")
+        errors.append(
+            ConfigError(
+                message,
+                location=doc.locate(path, value=at_value),
+                key=format_key_path(path),
+                hint=str(ctx_hint) if ctx_hint else _pydantic_hint(error),
+            )
+        )
+    return errors
+
+
+def _strip_union_tags(data: Any, prefix: KeyPath, loc: tuple[str | int, ...]) -> KeyPath:
+    """pydantic puts a tagged union's tag (``content`` of ``kind: content``) into ``loc``.
+
+    Walk the data alongside ``loc`` and drop such parts, so the path matches the file.
+    """
+    node = data
+    for part in prefix:
+        node = _child(node, part)
+    kept: list[str | int] = []
+    for part in loc:
+        if isinstance(node, dict) and part not in node and node.get("kind") == part:
+            continue
+        kept.append(part)
+        node = _child(node, part)
+    return tuple(kept)
+
+
+def _child(node: Any, part: str | int) -> Any:
+    if isinstance(node, dict) and part in node:
+        return node[part]
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None

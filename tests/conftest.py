@@ -1,0 +1,39 @@
+"""Fixtures shared by all tests: configs written to real files in tmp_path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MINIMAL_CONFIG = """\
+site:
+  title: Test Site
+  url: https://news.example.org/
+  description: A site for tests.
+  timezone: Europe/London
+  author:
+    name: Test Desk
+sources:
+  - kind: content
+    name: site
+    path: content
+"""
+
+WriteConfig = Callable[..., Path]
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> WriteConfig:
+    """Write a config (default: a minimal valid one) to tmp_path/swfeed.yaml."""
+
+    def write(text: str = MINIMAL_CONFIG, name: str = "swfeed.yaml") -> Path:
+        (tmp_path / "content").mkdir(exist_ok=True)
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
