@@ -1,0 +1,512 @@
+"""The content-folder source: Markdown files with YAML front matter, one per article.
+
+The folder is read recursively for ``*.md`` (names starting with ``.`` or ``_`` and
+``README.md`` are skipped). Unchanged files are not re-read: the saved state holds each
+file's size, mtime and SHA-256, so a fetch with nothing changed only calls ``stat``; a file
+whose stat changed but whose bytes did not is not re-parsed either. A broken file is
+reported (``path:line`` and the fix) and skipped; every other article still publishes,
+and an article that was published before keeps its last good version.
+
+Images live in the folder too: ``media_files`` lists them with their output path
+``media/<source name>/<path in the folder>``; the build step copies them there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat as stat_mode
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from swfeed.config import Config, ContentSourceConfig
+from swfeed.errors import ContentError, Location, SourceError, SwfeedError
+from swfeed.frontmatter import ArticleFile, ArticleFileError, localize, read_article_file
+from swfeed.models import Article, Image
+from swfeed.sanitize import absolute_url, plain_text, sanitize_html
+from swfeed.slug import slugify
+from swfeed.sources import FetchResult, SourceState
+
+IMAGE_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+}
+ARTICLE_SUFFIX = ".md"
+MAX_ARTICLE_BYTES = 1_000_000
+SUMMARY_CHARS = 300
+STATE_FORMAT = 1
+RENDER_VERSION = 1  # bump when rendering changes, so every file is parsed again
+_SKIPPED_NAMES = frozenset({"readme.md"})
+
+
+@dataclass(frozen=True, slots=True)
+class FoundFile:
+    """A regular file in the content folder, with what ``stat`` said about it."""
+
+    rel: str
+    path: Path
+    mtime_ns: int
+    size: int
+
+
+def scan(root: Path, suffixes: frozenset[str]) -> tuple[list[FoundFile], list[ContentError]]:
+    """Regular files under ``root`` with one of ``suffixes``; symlinks are refused."""
+    found: list[FoundFile] = []
+    errors: list[ContentError] = []
+    for entry, rel in _walk(root, ""):
+        if entry.is_symlink():
+            if entry.name.lower().endswith(tuple(suffixes)) or entry.is_dir():
+                errors.append(_symlink_error(Path(entry.path)))
+            continue
+        if entry.name.lower().endswith(tuple(suffixes)) and entry.is_file(follow_symlinks=False):
+            info = entry.stat(follow_symlinks=False)
+            found.append(FoundFile(rel, Path(entry.path), info.st_mtime_ns, info.st_size))
+    found.sort(key=lambda item: item.rel)
+    return found, errors
+
+
+def _walk(folder: Path, prefix: str) -> Iterator[tuple[os.DirEntry[str], str]]:
+    with os.scandir(folder) as entries:
+        children = sorted(entries, key=lambda entry: entry.name)
+    for entry in children:
+        if entry.name.startswith((".", "_")) or entry.name.lower() in _SKIPPED_NAMES:
+            continue
+        rel = f"{prefix}{entry.name}"
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(Path(entry.path), rel + "/")
+        else:
+            yield entry, rel
+
+
+def _symlink_error(path: Path) -> ContentError:
+    return ContentError(
+        "symbolic links are refused",
+        location=Location(path),
+        hint="Copy the file or folder into the content folder instead of linking to it.",
+    )
+
+
+def media_files(config: ContentSourceConfig) -> list[tuple[Path, PurePosixPath]]:
+    """Every image in the folder and where it is published: ``media/<name>/<rel>``."""
+    found, _errors = scan(config.path, frozenset(IMAGE_TYPES))
+    return [(item.path, PurePosixPath("media", config.name, item.rel)) for item in found]
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+
+
+@dataclass
+class _Context:
+    """What building one article needs besides the file itself."""
+
+    root: Path
+    name: str
+    site_url: str
+    media_url: str
+    zone_name: str
+    deps: dict[str, list[int]] = field(default_factory=dict)
+
+    def media_link(self, rel: str) -> str:
+        return f"{self.media_url}{quote(rel)}"
+
+
+class ContentSource:
+    """A folder of Markdown articles; see the module docstring."""
+
+    def __init__(self, config: ContentSourceConfig, site: Config) -> None:
+        self.config = config
+        self.site = site
+        self.name = config.name
+
+    def settings_key(self) -> str:
+        """A fingerprint of every setting that shapes an article (re-parse all on change)."""
+        parts = [
+            RENDER_VERSION,
+            self.name,
+            self.site.site.base_url,
+            self.site.output_base_url,
+            self.site.site.timezone,
+        ]
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+    def fetch(self, state: SourceState, now: datetime) -> FetchResult:
+        """Load new and changed files; unchanged ones cost one ``stat`` each."""
+        root = self.config.path
+        if not root.is_dir():
+            raise SourceError(
+                self.name, f"the folder {root} is missing", hint="Check the source's path."
+            )
+        found, errors = scan(root, frozenset({ARTICLE_SUFFIX}))
+        old = _files_of(state)
+        trusted = old if state.get("settings") == self.settings_key() else {}
+        run = _Fetch(self._context(), trusted, old, errors)
+        run.load(found)
+        old_ids = {e["article_id"] for e in old.values() if e.get("article_id")}
+        new_ids = {e["article_id"] for e in run.files.values() if e.get("article_id")}
+        result = FetchResult(
+            articles=run.articles,
+            removed_ids=sorted(old_ids - new_ids),
+            errors=list(run.errors),
+            state={"format": STATE_FORMAT, "settings": self.settings_key(), "files": run.files},
+        )
+        result.not_modified = not (result.articles or result.removed_ids or result.errors)
+        return result
+
+    def _context(self) -> _Context:
+        return _Context(
+            root=self.config.path,
+            name=self.name,
+            site_url=self.site.site.base_url,
+            media_url=f"{self.site.output_base_url}media/{quote(self.name)}/",
+            zone_name=self.site.site.timezone,
+        )
+
+
+def _files_of(state: SourceState) -> dict[str, dict[str, Any]]:
+    files = state.get("files") if state.get("format") == STATE_FORMAT else None
+    return dict(files) if isinstance(files, dict) else {}
+
+
+class _Fetch:
+    """One fetch: which files changed, their articles, the new per-file state.
+
+    ``previous`` is the saved state when it can be trusted (same settings), else empty;
+    ``old`` is the saved state in any case, to keep a broken file's last good version.
+    """
+
+    def __init__(
+        self,
+        context: _Context,
+        previous: dict[str, dict[str, Any]],
+        old: dict[str, dict[str, Any]],
+        errors: list[ContentError],
+    ) -> None:
+        self.context = context
+        self.previous = previous
+        self.old = old
+        self.errors: list[SwfeedError] = list(errors)
+        self.files: dict[str, dict[str, Any]] = {}
+        self.articles: list[Article] = []
+        self._stats: dict[str, list[int] | None] = {}
+
+    def load(self, found: list[FoundFile]) -> None:
+        """Keep unchanged files' entries; then read, hash and parse the others in order."""
+        changed = []
+        for item in found:
+            entry = self.previous.get(item.rel)
+            if entry is not None and _same_stat(entry, item) and self._deps_unchanged(entry):
+                self.files[item.rel] = entry
+            else:
+                changed.append(item)
+        claimed = {e["article_id"]: rel for rel, e in self.files.items() if e.get("article_id")}
+        for item in changed:
+            self._load_changed(item, claimed)
+
+    def _load_changed(self, item: FoundFile, claimed: dict[str, str]) -> None:
+        entry = self.previous.get(item.rel)
+        try:
+            data = _read(item)
+            digest = hashlib.sha256(data).hexdigest()
+            if entry is not None and entry["sha256"] == digest and self._deps_unchanged(entry):
+                self.files[item.rel] = {**entry, "mtime_ns": item.mtime_ns, "size": item.size}
+                return
+            self.context.deps = {}
+            article = build_article(read_article_file(data, item.path), item.rel, self.context)
+            if article is not None:
+                _claim(claimed, article.id, item)
+        except ArticleFileError as exc:
+            self._failed(item, exc.errors)
+            return
+        except ContentError as exc:
+            self._failed(item, [exc])
+            return
+        self.files[item.rel] = _entry(item, digest, article, self.context.deps)
+        if article is not None:
+            self.articles.append(article)
+
+    def _failed(self, item: FoundFile, errors: list[ContentError]) -> None:
+        """Report the file; an article published before keeps its last good version."""
+        self.errors.extend(errors)
+        if item.rel in self.old:
+            self.files[item.rel] = self.old[item.rel]
+
+    def _deps_unchanged(self, entry: dict[str, Any]) -> bool:
+        for rel, seen in entry.get("media", {}).items():
+            if rel not in self._stats:
+                self._stats[rel] = _stat_pair(self.context.root / rel)
+            if self._stats[rel] != seen:
+                return False
+        return True
+
+
+def _same_stat(entry: dict[str, Any], item: FoundFile) -> bool:
+    return bool(entry.get("mtime_ns") == item.mtime_ns and entry.get("size") == item.size)
+
+
+def _stat_pair(path: Path) -> list[int] | None:
+    try:
+        info = path.stat(follow_symlinks=False)
+    except OSError:
+        return None
+    return [info.st_mtime_ns, info.st_size]
+
+
+def _claim(claimed: dict[str, str], article_id: str, item: FoundFile) -> None:
+    owner = claimed.setdefault(article_id, item.rel)
+    if owner != item.rel:
+        raise ContentError(
+            f"id {article_id!r} is already used by {owner}",
+            location=Location(item.path, 1),
+            hint="Give each article its own id (or url/slug); ids must never be reused.",
+        )
+
+
+def _entry(
+    item: FoundFile, digest: str, article: Article | None, deps: dict[str, list[int]]
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "mtime_ns": item.mtime_ns,
+        "size": item.size,
+        "sha256": digest,
+        "article_id": article.id if article is not None else None,
+    }
+    if deps:
+        entry["media"] = dict(sorted(deps.items()))
+    return entry
+
+
+def _read(item: FoundFile) -> bytes:
+    """The file's bytes, refusing a symlink swapped in since the scan, and huge files."""
+    if item.size > MAX_ARTICLE_BYTES:
+        raise ContentError(
+            f"the file is {item.size:,} bytes; the limit is {MAX_ARTICLE_BYTES:,}",
+            location=Location(item.path),
+            hint="Articles are text: move big pictures out of the Markdown into image files.",
+        )
+    try:
+        fd = os.open(item.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise ContentError(
+            f"cannot read the file: {exc.strerror}",
+            location=Location(item.path),
+            hint="Check that the file exists, is not a symbolic link, and is readable.",
+        ) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat_mode.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise _symlink_error(item.path)
+        return handle.read(MAX_ARTICLE_BYTES + 1)
+
+
+def build_article(parsed: ArticleFile, rel: str, context: _Context) -> Article | None:
+    """One parsed file -> an ``Article`` (None for drafts); local images recorded as deps."""
+    matter = parsed.matter
+    if matter.draft:
+        return None
+    url = _canonical_url(parsed, rel, context)
+    body_html, first_paragraph = _render_body(parsed, context)
+    title = plain_text(matter.title)
+    if not title:
+        raise ContentError(
+            "title: the title is empty once HTML tags are removed",
+            location=parsed.locate("title"),
+            hint="Write the headline as plain text.",
+        )
+    summary = plain_text(matter.summary) if matter.summary is not None else first_paragraph
+    external = _external(parsed)
+    zone = _zone(context.zone_name)
+    return Article(
+        id=matter.id or url,
+        url=url,
+        title=title,
+        published=localize(matter.date, zone),
+        updated=localize(matter.updated, zone) if matter.updated is not None else None,
+        source=context.name,
+        summary=truncate(summary, SUMMARY_CHARS),
+        body_html=body_html,
+        authors=matter.clean_authors,
+        categories=matter.clean_categories,
+        image=_image(parsed, context),
+        external_url=external[0] if external else None,
+        external_source=external[1] if external else None,
+    )
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _canonical_url(parsed: ArticleFile, rel: str, context: _Context) -> str:
+    matter = parsed.matter
+    if matter.url is not None:
+        url = absolute_url(matter.url, context.site_url)
+        if url is None or not url.startswith(("http://", "https://")):
+            raise ContentError(
+                "url: not an http(s) URL",
+                location=parsed.locate("url"),
+                hint="Write the article's address, e.g. https://www.example.org/news/my-story "
+                "or /news/my-story.",
+            )
+        return url
+    slug = matter.slug or default_slug(rel)
+    if not slug:
+        raise ContentError(
+            "no slug can be made from the file name",
+            location=Location(parsed.path, 1),
+            hint="Add 'slug: my-story' (lowercase words joined by hyphens) to the front matter.",
+        )
+    return f"{context.site_url}news/{slug}"
+
+
+def default_slug(rel: str) -> str:
+    """``news/2026-01-05-my-story.md`` -> ``my-story`` (a leading date is dropped)."""
+    stem = PurePosixPath(rel).stem
+    if len(stem) > 11 and stem[:10].replace("-", "").isdigit() and stem[10] in "-_":
+        stem = stem[11:]
+    return slugify(stem)
+
+
+def _external(parsed: ArticleFile) -> tuple[str, str] | None:
+    matter = parsed.matter
+    if matter.external_url is None:
+        if matter.external_source is not None:
+            raise ContentError(
+                "external_source: given without external_url",
+                location=parsed.locate("external_source"),
+                hint="Add external_url: the address of the full story, or remove this line.",
+            )
+        return None
+    parts = urlsplit(matter.external_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ContentError(
+            "external_url: not an absolute http(s) URL",
+            location=parsed.locate("external_url"),
+            hint="Write the full address, starting with https://.",
+        )
+    source = matter.external_source or (parts.hostname or "").removeprefix("www.")
+    return matter.external_url.strip(), plain_text(source)
+
+
+def _image(parsed: ArticleFile, context: _Context) -> Image | None:
+    image = parsed.matter.image
+    if image is None:
+        return None
+    where = parsed.locate("image", "src")
+    url, length, mime = _resolve_image(image.src, parsed.path, context, where)
+    return Image(
+        url=url,
+        alt=plain_text(image.alt),
+        credit=plain_text(image.credit),
+        mime_type=mime,
+        length=length,
+    )
+
+
+def _resolve_image(
+    src: str, article: Path, context: _Context, where: Location
+) -> tuple[str, int | None, str | None]:
+    """(published URL, bytes, MIME type) of an image named in an article."""
+    parts = urlsplit(src.strip())
+    suffix = PurePosixPath(parts.path).suffix.lower()
+    if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ContentError(
+                f"image {src!r}: only http(s) URLs or paths inside the folder are allowed",
+                location=where,
+                hint="Write https://... or a path relative to the article file.",
+            )
+        return src.strip(), None, IMAGE_TYPES.get(suffix)
+    rel = _inside(src.strip(), article, context.root, where)
+    path = context.root / rel
+    if suffix not in IMAGE_TYPES:
+        raise ContentError(
+            f"image {src!r}: not a supported picture type",
+            location=where,
+            hint=f"Use one of: {', '.join(sorted(IMAGE_TYPES))} (SVG is not accepted).",
+        )
+    info = _stat_pair(path)
+    if info is None or not path.is_file():
+        raise ContentError(
+            f"image file {src!r} not found (looked for {path})",
+            location=where,
+            hint="Check the file name and that the path is relative to the article file.",
+        )
+    context.deps[rel] = info
+    return context.media_link(rel), info[1], IMAGE_TYPES[suffix]
+
+
+def _inside(src: str, article: Path, root: Path, where: Location) -> str:
+    """``src`` (relative to the article; ``/x`` = folder root) as a path in the folder."""
+    base = root if src.startswith("/") else article.parent
+    target = Path(os.path.normpath(base / src.lstrip("/")))
+    try:
+        rel = target.relative_to(root)
+    except ValueError:
+        rel = None
+    if rel is None or rel.parts[:1] == ("..",) or not rel.parts:
+        raise ContentError(
+            f"image {src!r} leads outside the content folder",
+            location=where,
+            hint="Keep images inside the content folder and link them with a relative path.",
+        )
+    if target.resolve() != root.resolve() / rel:
+        raise ContentError(
+            f"image {src!r} goes through a symbolic link; refused",
+            location=where,
+            hint="Copy the picture into the content folder instead of linking to it.",
+        )
+    return rel.as_posix()
+
+
+def _render_body(parsed: ArticleFile, context: _Context) -> tuple[str, str]:
+    """(sanitized HTML of the body, plain text of its first paragraph)."""
+    md = _markdown()
+    tokens = md.parse(parsed.body)
+    first = ""
+    for index, token in enumerate(tokens):
+        if token.type in ("heading_open", "heading_close") and token.tag == "h1":
+            token.tag = "h2"
+        if token.type == "inline":
+            _rewrite_images(token, parsed, context)
+        if not first and token.type == "paragraph_open":
+            first = plain_text(md.renderer.render(tokens[index : index + 3], md.options, {}))
+    html = md.renderer.render(tokens, md.options, {})
+    return sanitize_html(html, context.site_url), first
+
+
+def _rewrite_images(inline: Token, parsed: ArticleFile, context: _Context) -> None:
+    """Point relative Markdown images at their published copies under media/."""
+    line = parsed.body_line + (inline.map[0] if inline.map else 0)
+    for child in inline.children or []:
+        src = str(child.attrs.get("src", "")) if child.type == "image" else ""
+        if not src or urlsplit(src).scheme or src.startswith("//"):
+            continue
+        where = Location(parsed.path, line)
+        child.attrs["src"] = _resolve_image(unquote(src), parsed.path, context, where)[0]
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—") + "…"
