@@ -1,0 +1,159 @@
+"""``swfeed check | fetch | build | publish | config schema``: the feed side of the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TextIO
+
+from swfeed import configdoc, pipeline
+from swfeed.config import Config, config_path, json_schema, load_config
+from swfeed.errors import EXIT_OK, EXIT_RUNTIME
+from swfeed.feeds import WriteReport, autodiscovery_tags
+from swfeed.sources import build_source
+from swfeed.store import Database
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the feed-side commands."""
+    check = subparsers.add_parser(
+        "check", help="validate the config and every source; writes nothing"
+    )
+    check.set_defaults(handler=cmd_check)
+    fetch = subparsers.add_parser("fetch", help="load new and changed articles into the store")
+    fetch.add_argument("--source", action="append", default=[], help="only this source")
+    fetch.add_argument("--force", action="store_true", help="ignore a failing source's backoff")
+    fetch.set_defaults(handler=cmd_fetch)
+    build = subparsers.add_parser("build", help="write the feeds from the store")
+    build.set_defaults(handler=cmd_build)
+    publish = subparsers.add_parser("publish", help="fetch, then build: the one-shot job")
+    publish.set_defaults(handler=cmd_publish)
+    config = subparsers.add_parser("config", help="about the config file")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    schema = config_commands.add_parser("schema", help="print the config's JSON Schema")
+    schema.set_defaults(handler=cmd_config_schema)
+    reference = config_commands.add_parser(
+        "reference", help="print every config key with its help text (Markdown)"
+    )
+    reference.set_defaults(handler=cmd_config_reference)
+
+
+def load(args: argparse.Namespace) -> Config:
+    """The config named by ``--config`` / ``$SWFEED_CONFIG`` / the default path."""
+    return load_config(config_path(args.config))
+
+
+def utc_now() -> datetime:
+    """The one place the CLI reads the clock."""
+    return datetime.now(UTC)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = load(args)
+    print(f"{config.source_file}: config OK ({len(config.sources)} sources)")
+    now = utc_now()
+    failed = False
+    for source_config in config.sources:
+        try:
+            result = build_source(source_config, config).fetch({}, now)
+        except Exception as exc:
+            print(f"  {source_config.name}: FAILED: {exc}")
+            failed = True
+            continue
+        print(
+            f"  {source_config.name}: {len(result.articles)} articles, "
+            f"{len(result.errors)} problems"
+        )
+        for problem in result.errors:
+            print(_indent(str(problem), "    "))
+        failed = failed or bool(result.errors)
+    return EXIT_RUNTIME if failed else EXIT_OK
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    config = load(args)
+    db = Database(config.store.path)
+    try:
+        reports = pipeline.fetch(config, db, utc_now(), args.source, args.force)
+    finally:
+        db.close()
+    print_fetch(reports, sys.stdout)
+    return EXIT_RUNTIME if any(report.error for report in reports) else EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    config = load(args)
+    db = Database(config.store.path)
+    try:
+        report = pipeline.build(config, db, utc_now())
+    finally:
+        db.close()
+    print_build(config, report, sys.stdout)
+    return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    config = load(args)
+    db = Database(config.store.path)
+    try:
+        result = pipeline.publish(config, db, utc_now())
+    finally:
+        db.close()
+    print_fetch(result.sources, sys.stdout)
+    if result.build is not None:
+        print_build(config, result.build, sys.stdout)
+    return EXIT_RUNTIME if any(report.error for report in result.sources) else EXIT_OK
+
+
+def cmd_config_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(json_schema(), indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+def cmd_config_reference(args: argparse.Namespace) -> int:
+    print(configdoc.reference(), end="")
+    return EXIT_OK
+
+
+def print_fetch(reports: Sequence[pipeline.SourceReport], out: TextIO) -> None:
+    """One line per source: new / updated / unchanged / failed, then each problem."""
+    for report in reports:
+        if report.skipped_until is not None:
+            print(
+                f"{report.name}: skipped, backing off until {report.skipped_until:%Y-%m-%d %H:%M} "
+                "UTC (use --force to try now)",
+                file=out,
+            )
+            continue
+        if report.error is not None:
+            print(f"{report.name}: FAILED", file=out)
+            print(_indent(str(report.error), "  "), file=out)
+            continue
+        counts = report.counts
+        note = " (not modified)" if report.not_modified else ""
+        print(
+            f"{report.name}: {counts.new} new, {counts.updated} updated, "
+            f"{counts.unchanged} unchanged, {counts.removed} removed, "
+            f"{report.failed} failed{note}",
+            file=out,
+        )
+        for problem in report.problems:
+            print(_indent(str(problem), "  "), file=out)
+
+
+def print_build(config: Config, report: WriteReport, out: TextIO) -> None:
+    """What was written, and the autodiscovery tags for the site's <head>."""
+    print(
+        f"feeds: {len(report.written)} written, {len(report.unchanged)} unchanged "
+        f"in {config.output.path}",
+        file=out,
+    )
+    print("Add these to the <head> of the site's pages:", file=out)
+    print(autodiscovery_tags(config), file=out)
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line for line in text.splitlines())

@@ -1,0 +1,123 @@
+"""What the CLI and the scheduler both call: fetch, build, publish.
+
+Each step takes the loaded ``Config``, an open ``Database`` and ``now``; each is idempotent
+and safe to run twice, after a crash, or by hand while the daemon runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from swfeed.config import Config, ContentSourceConfig, SourceConfig
+from swfeed.errors import SourceError, SwfeedError
+from swfeed.feeds import WriteReport, load_feed_articles, write_feeds
+from swfeed.feeds.write import atomic_write
+from swfeed.sources import build_source
+from swfeed.sources.content import media_files
+from swfeed.store import Database
+from swfeed.store.articles import ArticleStore, UpsertCounts
+
+MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass
+class SourceReport:
+    """The outcome of fetching one source."""
+
+    name: str
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
+    problems: list[SwfeedError] = field(default_factory=list)
+    error: SwfeedError | None = None
+    skipped_until: datetime | None = None
+    not_modified: bool = False
+
+    @property
+    def failed(self) -> int:
+        return len(self.problems) + (1 if self.error else 0)
+
+
+@dataclass
+class PublishReport:
+    sources: list[SourceReport]
+    build: WriteReport | None
+
+    @property
+    def changed(self) -> bool:
+        return any(report.counts.changed for report in self.sources)
+
+
+def backoff_delay(failures: int) -> timedelta:
+    """How long to leave a source alone after ``failures`` failed fetches in a row."""
+    if failures <= 1:
+        return timedelta(0)
+    return min(timedelta(minutes=2 ** (failures - 1)), MAX_BACKOFF)
+
+
+def fetch(
+    config: Config, db: Database, now: datetime, only: Sequence[str] = (), force: bool = False
+) -> list[SourceReport]:
+    """Load new and changed articles from every source (or those named in ``only``)."""
+    articles = ArticleStore(db)
+    return [
+        fetch_source(source, config, articles, now, force)
+        for source in config.sources
+        if not only or source.name in only
+    ]
+
+
+def fetch_source(
+    source_config: SourceConfig, config: Config, articles: ArticleStore, now: datetime, force: bool
+) -> SourceReport:
+    """Fetch one source; a failure is recorded and reported, never raised."""
+    report = SourceReport(source_config.name)
+    status = articles.source_status(source_config.name)
+    if not force and status.next_attempt is not None and status.next_attempt > now:
+        report.skipped_until = status.next_attempt
+        return report
+    try:
+        result = build_source(source_config, config).fetch(status.state, now)
+    except SwfeedError as exc:
+        failures = status.failures + 1
+        articles.record_failure(source_config.name, now, str(exc), now + backoff_delay(failures))
+        report.error = exc
+        return report
+    except OSError as exc:
+        error = SourceError(source_config.name, str(exc))
+        failures = status.failures + 1
+        articles.record_failure(source_config.name, now, str(error), now + backoff_delay(failures))
+        report.error = error
+        return report
+    summary = f"{len(result.articles)} articles, {len(result.errors)} problems"
+    report.counts = articles.apply_fetch(
+        source_config.name, result.articles, result.removed_ids, result.state, now, summary
+    )
+    report.problems = list(result.errors)
+    report.not_modified = result.not_modified
+    return report
+
+
+def build(config: Config, db: Database, now: datetime) -> WriteReport:
+    """Write every feed (and the content folders' images) from what the store holds."""
+    main, categories = load_feed_articles(ArticleStore(db), config, now)
+    report = write_feeds(config, main, categories, now=now)
+    copy_media(config, report)
+    return report
+
+
+def copy_media(config: Config, report: WriteReport) -> None:
+    """Publish the images of content folders under ``<output>/media/<source>/``."""
+    for source in config.sources:
+        if not isinstance(source, ContentSourceConfig):
+            continue
+        for path, relative in media_files(source):
+            target = config.output.path / relative
+            changed = atomic_write(target, path.read_bytes())
+            (report.written if changed else report.unchanged).append(target)
+
+
+def publish(config: Config, db: Database, now: datetime) -> PublishReport:
+    """Fetch, then build the feeds: the main one-shot job."""
+    sources = fetch(config, db, now)
+    return PublishReport(sources, build(config, db, now))
