@@ -101,7 +101,8 @@ def test_secret_is_masked_in_repr(write_config: WriteConfig) -> None:
     )
     config = load_config(write_config(text), environ={"PW": "hunter2-secret"})
     assert "hunter2-secret" not in repr(config)
-    assert config.delivery is not None and config.delivery.smtp is not None
+    assert config.delivery is not None
+    assert config.delivery.smtp is not None
     assert config.delivery.smtp.password is not None
     assert config.delivery.smtp.password.get_secret_value() == "hunter2-secret"
 

@@ -97,7 +97,8 @@ def test_declared_updated_time_is_kept(db: Database) -> None:
     declared = datetime(2026, 1, 9, 8, 0, tzinfo=UTC)
     store.apply_fetch("site", [article(1, title="T2", updated=declared)], [], {}, NOW)
     stored = store.get("tag:news.example.org,2026:1")
-    assert stored is not None and stored.updated == declared
+    assert stored is not None
+    assert stored.updated == declared
 
 
 def test_future_article_is_held_back(db: Database) -> None:
@@ -129,16 +130,23 @@ def test_categories_by_slug(db: Database) -> None:
     """Categories are listed by slug, and filter the article list."""
     store = ArticleStore(db)
     store.apply_fetch("site", [article(1), article(2, categories=("Policy",))], [], {}, NOW)
-    assert store.categories(NOW) == [("peacekeeping", "Peacekeeping"), ("policy", "Policy"),
-                                     ("rwanda", "Rwanda")]
+    assert store.categories(NOW) == [
+        ("peacekeeping", "Peacekeeping"),
+        ("policy", "Policy"),
+        ("rwanda", "Rwanda"),
+    ]
     assert [a.id for a in store.latest(NOW, 10, "policy")] == [article(2).id]
 
 
 def test_article_round_trips(db: Database) -> None:
     """Every field of an article comes back from the store as it went in."""
     store = ArticleStore(db)
-    original = article(3, authors=("Amina K.",), external_url="https://other.example/x",
-                       external_source="Other News")
+    original = article(
+        3,
+        authors=("Amina K.",),
+        external_url="https://other.example/x",
+        external_source="Other News",
+    )
     store.apply_fetch("site", [original], [], {}, NOW)
     assert store.get(original.id) == replace(original, updated=original.published)
 

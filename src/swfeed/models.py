@@ -137,5 +137,5 @@ class DigestIssue:
 #: Per-recipient placeholders in a frozen issue's HTML and text. They are plain ASCII words
 #: (safe inside HTML attributes, text, and 8bit MIME bodies); delivery substitutes them per
 #: recipient (HTML-escaped in the HTML part) and the web archive with a generic value.
-UNSUBSCRIBE_URL_TOKEN = "swfeed-unsubscribe-url-7f3a9c"
-RECIPIENT_ADDRESS_TOKEN = "swfeed-recipient-address-7f3a9c"
+UNSUBSCRIBE_URL_TOKEN = "swfeed-unsubscribe-url-7f3a9c"  # noqa: S105
+RECIPIENT_ADDRESS_TOKEN = "swfeed-recipient-address-7f3a9c"  # noqa: S105

@@ -227,7 +227,7 @@ def _pydantic_hint(error: Mapping[str, Any]) -> str:
         return "Write a plain number, without quotes or units."
     if kind in ("string_type",):
         return "Quote the value to make it text."
-    if kind == "literal_error" or kind == "enum":
+    if kind in {"literal_error", "enum"}:
         return "Use one of the values listed."
     return ""
 

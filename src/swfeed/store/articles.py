@@ -247,7 +247,9 @@ class ArticleStore:
 
     def count(self) -> int:
         return int(
-            self.db.conn.execute("SELECT COUNT(*) FROM articles WHERE removed IS NULL").fetchone()[0]
+            self.db.conn.execute("SELECT COUNT(*) FROM articles WHERE removed IS NULL").fetchone()[
+                0
+            ]
         )
 
     def newest_change(self, now: datetime) -> str:
