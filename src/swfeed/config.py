@@ -164,25 +164,67 @@ class HttpOptions(_Model):
         1.0, ge=0, description="Seconds between two requests to the same host."
     )
     retries: Int = Field(2, ge=0, le=10, description="Retries for timeouts, 5xx and 429.")
+    retry_backoff: float = Field(
+        1.0, ge=0, description="Seconds before the first retry; doubled for each further one."
+    )
     allow_private_addresses: Bool = Field(
         False,
         description="Allow loopback/private addresses (for testing; unsafe for the open web).",
     )
 
 
+def _css_selector(value: str) -> str:
+    from cssselect import HTMLTranslator, SelectorError
+
+    try:
+        HTMLTranslator().css_to_xpath(value)
+    except SelectorError as exc:
+        raise ValueError(f"not a valid CSS selector ({exc}): {value!r}") from None
+    return value
+
+
+CssSelector = Annotated[str, AfterValidator(_css_selector)]
+
+
 class HtmlSelectors(_Model):
-    item: str = Field(description="CSS selector of one item on the listing page.")
-    title: str = Field(description="Selector (inside the item) of the title.")
-    link: str = Field(description="Selector (inside the item) of the link to the article.")
-    date: str = Field(description="Selector (inside the item) of the date text.")
-    summary: str | None = Field(None, description="Selector (inside the item) of the summary.")
-    image: str | None = Field(None, description="Selector (inside the item) of the <img>.")
-    body: str | None = Field(None, description="Selector of the body on the article page.")
-    credit: str | None = Field(None, description="Selector of the image credit/caption.")
-    full_story: str | None = Field(
-        None, description="Selector of the external 'read the full story' link."
+    item: CssSelector = Field(description="CSS selector of one item on the listing page.")
+    title: CssSelector = Field(description="Selector (inside the item) of the title.")
+    link: CssSelector = Field(
+        description="Selector (inside the item) of the link to the article: an <a href>, or "
+        "an element containing one."
     )
-    next_page: str | None = Field(None, description="Selector of the 'next page' link.")
+    date: CssSelector = Field(
+        description="Selector (inside the item) of the date: its text, or a <time datetime>."
+    )
+    summary: CssSelector | None = Field(
+        None, description="Selector (inside the item) of the summary."
+    )
+    image: CssSelector | None = Field(
+        None, description="Selector (inside the item) of the <img> (its src and alt)."
+    )
+    category: CssSelector | None = Field(
+        None, description="Selector (inside the item) of category labels; each match is one."
+    )
+    body: CssSelector | None = Field(
+        None, description="Selector of the body on the article page (needs follow_links)."
+    )
+    credit: CssSelector | None = Field(
+        None,
+        description="Selector of the photo caption/credit on the article page (needs "
+        "follow_links).",
+    )
+    full_story: CssSelector | None = Field(
+        None,
+        description="Selector of the external 'read the full story' link on the article page "
+        "(needs follow_links).",
+    )
+    remove: list[CssSelector] = Field(
+        default_factory=list,
+        description="Selectors of parts of the body to drop (share buttons, ads, ...).",
+    )
+    next_page: CssSelector | None = Field(
+        None, description="Selector of the listing's 'next page' link (see max_pages)."
+    )
 
 
 class HtmlSourceConfig(_Model):
@@ -195,16 +237,34 @@ class HtmlSourceConfig(_Model):
     )
     follow_links: Bool = Field(False, description="Fetch each article page for its body.")
     max_pages: Int = Field(1, ge=1, le=50, description="How many listing pages to follow.")
+    max_items: Int = Field(
+        50, ge=1, le=1000, description="Most items taken from the listing pages per fetch."
+    )
     categories: list[str] = Field(
         default_factory=list, description="Categories given to every item of this source."
     )
     http: HttpOptions = Field(default_factory=HttpOptions, description="Fetching limits.")
 
+    @model_validator(mode="after")
+    def _article_selectors_need_follow_links(self) -> HtmlSourceConfig:
+        wanted = [
+            name
+            for name in ("body", "credit", "full_story")
+            if getattr(self.selectors, name) is not None
+        ]
+        if wanted and not self.follow_links:
+            names = ", ".join(f"selectors.{name}" for name in wanted)
+            raise ValueError(
+                f"{names} read the article pages: set follow_links: true (or remove them)"
+            )
+        return self
+
 
 class FeedFilter(_Model):
     include: list[str] = Field(
-        default_factory=list, description="Keep only items whose title, text or categories "
-        "contain one of these words (case-insensitive). Empty: keep all."
+        default_factory=list,
+        description="Keep only items whose title, text or categories "
+        "contain one of these words (case-insensitive). Empty: keep all.",
     )
     exclude: list[str] = Field(
         default_factory=list, description="Drop items containing any of these words."
@@ -219,7 +279,14 @@ class FeedSourceConfig(_Model):
         None, description="Shown as the story's origin (default: the feed's own title)."
     )
     category_map: dict[str, str] = Field(
-        default_factory=dict, description="Upstream category -> our category."
+        default_factory=dict,
+        description="Upstream category -> our category (case-insensitive; map to an empty "
+        "string to drop one).",
+    )
+    keep_unmapped_categories: Bool = Field(
+        False,
+        description="Keep upstream categories that category_map does not mention (default: "
+        "drop them, so partners' tags do not become categories of this site).",
     )
     categories: list[str] = Field(
         default_factory=list, description="Categories given to every item of this source."
@@ -260,10 +327,15 @@ class FeedsConfig(_Model):
 
 
 class DigestConfig(_Model):
-    enabled: Bool = Field(True, description="Build and send the weekly digest.")
+    enabled: Bool = Field(
+        True,
+        description="Build and send the weekly digest (false: nothing is built or sent; "
+        "`swfeed digest preview` still works).",
+    )
     subject: str = Field(
         "{{ site.title }} weekly: {{ count }} {{ 'story' if count == 1 else 'stories' }}",
-        description="Jinja2 template of the subject line (one line).",
+        description="Jinja2 template of the subject line (one line). Variables: site.title, "
+        "count, period (2026-W48), label (Week 48, 2026), date, featured (top story title).",
     )
     max_articles: Int = Field(12, ge=1, le=100, description="Most articles in one issue.")
     group_by_category: Bool = Field(False, description="Group the articles by category.")
@@ -277,12 +349,20 @@ class DigestConfig(_Model):
         100_000, ge=10_000, description="HTML size budget (Gmail clips above ~102 KB)."
     )
     templates: ConfigPath | None = Field(
-        None, description="Folder with your own digest templates (default: the bundled ones)."
+        None,
+        description="Folder with your own digest.html.j2, digest.txt.j2, digest.css or "
+        "archive_index.html.j2 (any missing one falls back to the bundled file).",
     )
     postal_address: str = Field(
         description="The organisation's postal address, shown in the footer (anti-spam laws)."
     )
     intro: str = Field("", description="A short paragraph at the top of every issue.")
+
+    @model_validator(mode="after")
+    def _templates_folder_exists(self) -> DigestConfig:
+        if self.templates is not None and not self.templates.is_dir():
+            raise ValueError(f"templates folder '{self.templates}' does not exist")
+        return self
 
 
 class SmtpConfig(_Model):
@@ -292,7 +372,8 @@ class SmtpConfig(_Model):
     tls: Bool = Field(False, description="Connect with TLS from the start (port 465).")
     username: str | None = Field(None, description="Login name, if the relay needs one.")
     password: SecretStr | None = Field(
-        None, description="Login password; reference an environment variable: ${SWFEED_SMTP_PASSWORD}."
+        None,
+        description="Login password; reference an environment variable: ${SWFEED_SMTP_PASSWORD}.",
     )
     timeout: float = Field(30.0, gt=0, description="Seconds to wait for each SMTP reply.")
     data_timeout: float = Field(
@@ -301,8 +382,9 @@ class SmtpConfig(_Model):
     messages_per_connection: Int = Field(
         100, ge=1, description="Messages sent over one connection before reconnecting."
     )
-    rate_per_minute: Int = Field(
-        0, ge=0, description="Most messages per minute (0: no limit)."
+    rate_per_minute: Int = Field(0, ge=0, description="Most messages per minute (0: no limit).")
+    ca_file: ConfigPath | None = Field(
+        None, description="Extra CA certificates (PEM) to trust for the relay's TLS certificate."
     )
 
     @model_validator(mode="after")
@@ -316,10 +398,10 @@ class DeliveryConfig(_Model):
     method: Literal["outbox", "smtp"] = Field(
         "outbox", description="outbox: write .eml files to a Maildir; smtp: send via a relay."
     )
-    outbox: ConfigPath = Field(
-        Path("var/outbox"),
-        validate_default=True,
-        description="The Maildir folder used by the outbox method.",
+    outbox: ConfigPath | None = Field(
+        None,
+        description="The Maildir folder used by the outbox method (default: outbox/ in the "
+        "store file's folder).",
     )
     smtp: SmtpConfig | None = Field(None, description="The relay, when method is smtp.")
     from_address: str = Field(description="The From address, e.g. news@securitywomen.org.")
@@ -336,6 +418,18 @@ class DeliveryConfig(_Model):
     )
     max_consecutive_errors: Int = Field(
         10, ge=1, description="Pause the run after this many errors in a row."
+    )
+    retry_delay: Duration = Field(
+        timedelta(minutes=5),
+        description="Wait before retrying a deferred (4xx) message; doubled for each retry.",
+    )
+    retry_window: Duration = Field(
+        timedelta(minutes=10),
+        description="How long one run waits for deferred messages to come due; later runs "
+        "retry the rest.",
+    )
+    max_attempts: Int = Field(
+        8, ge=1, description="Attempts per message before a deferred one is marked failed."
     )
 
     @model_validator(mode="after")
@@ -430,9 +524,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
             hint="Pass --config PATH, set SWFEED_CONFIG, or copy config/swfeed.yaml.",
         ) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"not UTF-8 text (byte {exc.start})", location=Location(path)
-        ) from None
+        raise ConfigError(f"not UTF-8 text (byte {exc.start})", location=Location(path)) from None
     doc = load_yaml(text, path, environ=environ)
     if not isinstance(doc.data, dict):
         raise ConfigError("the config must be a mapping of sections", location=Location(path, 1, 1))

@@ -48,9 +48,20 @@ MIGRATIONS: tuple[str, ...] = (
         created          TEXT NOT NULL,
         status           TEXT NOT NULL DEFAULT 'built',  -- built | sending | sent | skipped
         status_changed   TEXT,
-        note             TEXT
+        note             TEXT,
+        archive_url      TEXT NOT NULL DEFAULT '',
+        extra            TEXT NOT NULL DEFAULT '{}'  -- JSON object
     );
     CREATE INDEX issues_by_cutoff ON issues (cutoff);
+    -- every article an issue took up: shown (position >= 0) or left out (position NULL:
+    -- over the cap or trimmed to fit). An article is taken up once, by one issue.
+    CREATE TABLE issue_articles (
+        period      TEXT NOT NULL REFERENCES issues (period) ON DELETE CASCADE,
+        article_id  TEXT NOT NULL,
+        position    INTEGER,
+        PRIMARY KEY (period, article_id)
+    );
+    CREATE INDEX issue_articles_by_article ON issue_articles (article_id);
     """,
     # 3: subscribers, the delivery ledger, and process locks (owned by the delivery stage)
     """
@@ -67,7 +78,7 @@ MIGRATIONS: tuple[str, ...] = (
         address       TEXT NOT NULL COLLATE NOCASE,
         name          TEXT NOT NULL DEFAULT '',
         state         TEXT NOT NULL DEFAULT 'pending',
-            -- pending | sending | sent | deferred | failed | unknown
+            -- pending | sending | sent | deferred | failed | unknown | skipped
         attempts      INTEGER NOT NULL DEFAULT 0,
         last_error    TEXT,
         next_attempt  TEXT,

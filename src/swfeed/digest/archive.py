@@ -1,0 +1,161 @@
+"""The web archive: ``digest/<period>.html`` per issue, ``digest/index.html`` listing them,
+and ``digest/feed.xml``, an Atom feed of the issues themselves.
+
+An issue's web copy is its frozen HTML with the per-recipient placeholders replaced by
+generic values (the unsubscribe page; "you"), so it never changes once written. The index
+and feed list every issue except skipped ones (never sent), newest first, and carry no
+build time, so an unchanged archive is rewritten byte for byte identical (not at all).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from lxml import etree
+
+from swfeed.config import Config
+from swfeed.digest.periods import period_label
+from swfeed.digest.render import render_template, template_env
+from swfeed.digest.views import SiteView, archive_url, issue_date, site_view
+from swfeed.feeds.values import clean_text, rfc3339, to_uri
+from swfeed.feeds.write import atomic_write
+from swfeed.feeds.xmlout import NS_ATOM, NS_XML, add, qname, serialize
+from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue
+from swfeed.store.issues import IssueRecord
+
+FOLDER = "digest"
+INDEX_TEMPLATE = "archive_index.html.j2"
+RECIPIENT_IN_ARCHIVE = "you"
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedIssue:
+    """One issue as the archive index and feed show it."""
+
+    period: str
+    label: str
+    date: str
+    subject: str
+    url: str
+    headlines: tuple[Headline, ...]
+    issue: DigestIssue
+
+
+def archive_folder(config: Config) -> Path:
+    return config.output.path / FOLDER
+
+
+def index_url(config: Config) -> str:
+    return f"{config.output_base_url}{FOLDER}/"
+
+
+def feed_url(config: Config) -> str:
+    return f"{config.output_base_url}{FOLDER}/feed.xml"
+
+
+def unsubscribe_page(config: Config) -> str:
+    """Where the web copy's unsubscribe link goes: the unsubscribe page, else the site."""
+    delivery = config.delivery
+    if delivery is not None and delivery.unsubscribe_url is not None:
+        return str(delivery.unsubscribe_url)
+    return config.site.base_url
+
+
+def archive_copy(config: Config, issue: DigestIssue) -> str:
+    """The issue's HTML for the web: generic values in place of per-recipient ones."""
+    page = issue.html.replace(UNSUBSCRIBE_URL_TOKEN, html.escape(unsubscribe_page(config)))
+    return page.replace(RECIPIENT_ADDRESS_TOKEN, RECIPIENT_IN_ARCHIVE)
+
+
+def headlines(issue: DigestIssue) -> tuple[Headline, ...]:
+    """The titles and links frozen with the issue (``extra["headlines"]``)."""
+    found = issue.extra.get("headlines", [])
+    return tuple(Headline(str(item["title"]), str(item["url"])) for item in found)
+
+
+def listed(config: Config, records: Sequence[IssueRecord]) -> list[ListedIssue]:
+    """The issues the archive shows: all but skipped ones, newest first."""
+    zone = config.site.zone
+    return [
+        ListedIssue(
+            period=record.issue.period,
+            label=period_label(record.issue.period),
+            date=issue_date(record.issue.cutoff, zone),
+            subject=record.issue.subject,
+            url=record.issue.archive_url or archive_url(config, record.issue.period),
+            headlines=headlines(record.issue),
+            issue=record.issue,
+        )
+        for record in sorted(records, key=lambda r: r.issue.period, reverse=True)
+        if record.status != "skipped"
+    ]
+
+
+def render_index(config: Config, issues: Sequence[ListedIssue]) -> str:
+    """The archive's ``index.html``."""
+    env = template_env(config.digest.templates if config.digest else None)
+    site: SiteView = site_view(config)
+    return render_template(env, INDEX_TEMPLATE, site=site, issues=issues, feed_url=feed_url(config))
+
+
+def issues_feed(config: Config, issues: Sequence[ListedIssue], updated: datetime) -> bytes:
+    """An Atom 1.0 feed of the issues (for readers who prefer a feed to the email).
+
+    ``updated`` is when the list last changed: the newest issue's creation, or a later
+    skip that removed one (so the feed carries no build time and stays byte-stable).
+    """
+    root = etree.Element(qname(NS_ATOM, "feed"), nsmap={None: NS_ATOM})  # type: ignore[dict-item]
+    root.set(qname(NS_XML, "lang"), config.site.language)
+    add(root, qname(NS_ATOM, "id"), to_uri(index_url(config)))
+    add(root, qname(NS_ATOM, "title"), clean_text(f"{config.site.title} weekly digest"))
+    add(root, qname(NS_ATOM, "updated"), rfc3339(updated))
+    links = (
+        ("self", "application/atom+xml", feed_url(config)),
+        ("alternate", "text/html", index_url(config)),
+    )
+    for rel, kind, url in links:
+        add(root, qname(NS_ATOM, "link"), rel=rel, type=kind, href=to_uri(url))
+    author = add(root, qname(NS_ATOM, "author"))
+    add(author, qname(NS_ATOM, "name"), clean_text(config.site.author.name))
+    for item in issues:
+        _feed_entry(add(root, qname(NS_ATOM, "entry")), item)
+    return serialize(root)
+
+
+def _feed_entry(entry: etree._Element, item: ListedIssue) -> None:
+    atom = NS_ATOM
+    add(entry, qname(atom, "id"), to_uri(item.url))
+    add(entry, qname(atom, "title"), clean_text(item.subject))
+    add(entry, qname(atom, "link"), rel="alternate", type="text/html", href=to_uri(item.url))
+    add(entry, qname(atom, "published"), rfc3339(item.issue.created))
+    add(entry, qname(atom, "updated"), rfc3339(item.issue.created))
+    links = "".join(
+        f'<li><a href="{html.escape(to_uri(h.url))}">{html.escape(h.title)}</a></li>'
+        for h in item.headlines
+    )
+    body = f"<p>{html.escape(item.label)}, {html.escape(item.date)}</p><ul>{links}</ul>"
+    add(entry, qname(atom, "content"), clean_text(body), type="html")
+
+
+def write_archive(config: Config, issue: DigestIssue, records: Sequence[IssueRecord]) -> list[Path]:
+    """Write the issue's web copy, the index and the feed; return the files that changed."""
+    folder = archive_folder(config)
+    issues = listed(config, records)
+    changes = [r.status_changed for r in records if r.status == "skipped" and r.status_changed]
+    updated = max([issue.created, *(r.issue.created for r in records), *changes])
+    files = {
+        folder / f"{issue.period}.html": archive_copy(config, issue).encode("utf-8"),
+        folder / "index.html": render_index(config, issues).encode("utf-8"),
+        folder / "feed.xml": issues_feed(config, issues, updated),
+    }
+    return [path for path, data in files.items() if atomic_write(path, data)]

@@ -1,0 +1,19 @@
+"""The digest's config section, or a clear error saying how to switch the digest on."""
+
+from __future__ import annotations
+
+from swfeed.config import Config, DigestConfig
+from swfeed.errors import DigestError
+
+ENABLE_HINT = (
+    "Add a `digest:` section with at least `postal_address:` to the config "
+    "(config/swfeed.yaml ends with a commented example), then run `swfeed check`."
+)
+
+
+def digest_settings(config: Config) -> DigestConfig:
+    """``config.digest``; a ``DigestError`` when the config has no digest section."""
+    if config.digest is None:
+        where = f" ({config.source_file})" if config.source_file else ""
+        raise DigestError(f"the digest is not configured{where}", hint=ENABLE_HINT)
+    return config.digest

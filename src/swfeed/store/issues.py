@@ -1,0 +1,185 @@
+"""Digest issues: frozen once created, keyed by period; plus which articles each took up.
+
+An issue's subject, HTML, text and article ids never change after ``create``; only its
+delivery status does (``built`` -> ``sending`` -> ``sent``, or ``skipped``). Every article an
+issue considered is recorded in ``issue_articles`` (shown or left out), so no later issue
+takes it up again; articles of a ``skipped`` issue are released for the next one.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from swfeed.errors import DigestError, StoreError
+from swfeed.models import Article, DigestIssue
+from swfeed.store import Database
+from swfeed.store.articles import utc_text
+
+STATUSES = ("built", "sending", "sent", "skipped")
+
+#: Articles taken up by an issue (listed in ``issue_articles``, the issue not skipped).
+_UNTAKEN = """
+    SELECT a.data FROM articles a
+    WHERE a.removed IS NULL AND a.visible_from <= ? AND NOT EXISTS (
+        SELECT 1 FROM issue_articles t JOIN issues i ON i.period = t.period
+        WHERE i.status != 'skipped' AND t.article_id = a.id)
+    ORDER BY a.published DESC, a.id
+"""
+_IS_TAKEN = """
+    SELECT 1 FROM issue_articles t JOIN issues i ON i.period = t.period
+    WHERE i.status != 'skipped' AND t.article_id = ?
+"""
+
+
+class IssueConflict(DigestError):
+    """Another process froze an issue with some of the same articles meanwhile."""
+
+    default_hint = "Run the command again: it picks up what the other process left."
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRecord:
+    """A frozen issue with its (changeable) delivery status."""
+
+    issue: DigestIssue
+    status: str
+    status_changed: datetime | None
+    note: str | None
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _issue(row: sqlite3.Row) -> DigestIssue:
+    return DigestIssue(
+        period=row["period"],
+        cutoff=datetime.fromisoformat(row["cutoff"]),
+        subject=row["subject"],
+        html=row["html"],
+        text=row["text"],
+        article_ids=tuple(json.loads(row["article_ids"])),
+        created=datetime.fromisoformat(row["created"]),
+        previous_cutoff=_time(row["previous_cutoff"]),
+        archive_url=row["archive_url"],
+        extra=json.loads(row["extra"]),
+    )
+
+
+def _record(row: sqlite3.Row) -> IssueRecord:
+    return IssueRecord(_issue(row), row["status"], _time(row["status_changed"]), row["note"])
+
+
+class IssueStore:
+    """Queries and writes of the ``issues`` and ``issue_articles`` tables."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, period: str) -> DigestIssue | None:
+        """The frozen issue of ``period``, or None."""
+        found = self.record(period)
+        return found.issue if found else None
+
+    def record(self, period: str) -> IssueRecord | None:
+        """The issue of ``period`` with its status, or None."""
+        row = self.db.conn.execute("SELECT * FROM issues WHERE period = ?", (period,)).fetchone()
+        return _record(row) if row else None
+
+    def latest(self) -> DigestIssue | None:
+        """The issue of the newest period (whatever its status), or None."""
+        found = self.list(1)
+        return found[0].issue if found else None
+
+    def list(self, limit: int | None = None) -> builtins.list[IssueRecord]:
+        """Issues with their statuses, newest period first (all of them when no limit)."""
+        rows = self.db.conn.execute(
+            "SELECT * FROM issues ORDER BY period DESC LIMIT ?", (-1 if limit is None else limit,)
+        )
+        return [_record(row) for row in rows]
+
+    def previous_cutoff(self, period: str) -> datetime | None:
+        """The cutoff of the newest issue before ``period`` (None for the first issue)."""
+        row = self.db.conn.execute(
+            "SELECT cutoff FROM issues WHERE period < ? ORDER BY period DESC LIMIT 1", (period,)
+        ).fetchone()
+        return _time(row["cutoff"]) if row else None
+
+    def untaken(self, cutoff: datetime) -> builtins.list[Article]:
+        """Articles visible at ``cutoff`` that no (unskipped) issue took up; newest first."""
+        rows = self.db.conn.execute(_UNTAKEN, (utc_text(cutoff),))
+        return [Article.from_json_dict(json.loads(row["data"])) for row in rows]
+
+    def create(self, issue: DigestIssue, left_out: Sequence[str] = ()) -> DigestIssue:
+        """Freeze ``issue`` and return it as stored; an existing period is never overwritten.
+
+        ``left_out`` are the ids the issue considered but did not show (over the cap, or
+        trimmed to fit): they count as taken up too. Raises ``IssueConflict`` when another
+        issue took up one of the articles meanwhile.
+        """
+        with self.db.write() as conn:
+            exists = conn.execute("SELECT 1 FROM issues WHERE period = ?", (issue.period,))
+            if exists.fetchone() is None:
+                self._check_untaken(conn, [*issue.article_ids, *left_out])
+                self._insert(conn, issue, left_out)
+        stored = self.get(issue.period)
+        assert stored is not None
+        return stored
+
+    def _check_untaken(self, conn: sqlite3.Connection, ids: Sequence[str]) -> None:
+        clashes = [i for i in ids if conn.execute(_IS_TAKEN, (i,)).fetchone()]
+        if clashes:
+            raise IssueConflict(
+                f"{len(clashes)} article(s) were taken up by another issue meanwhile, "
+                f"e.g. {clashes[0]}"
+            )
+
+    def _insert(
+        self, conn: sqlite3.Connection, issue: DigestIssue, left_out: Sequence[str]
+    ) -> None:
+        previous = issue.previous_cutoff
+        conn.execute(
+            "INSERT INTO issues (period, cutoff, previous_cutoff, subject, html, text,"
+            " article_ids, created, status, archive_url, extra)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'built', ?, ?)",
+            (
+                issue.period,
+                utc_text(issue.cutoff),
+                utc_text(previous) if previous else None,
+                issue.subject,
+                issue.html,
+                issue.text,
+                json.dumps(list(issue.article_ids)),
+                utc_text(issue.created),
+                issue.archive_url,
+                json.dumps(issue.extra, sort_keys=True, ensure_ascii=False),
+            ),
+        )
+        rows: builtins.list[tuple[str, str, int | None]]
+        rows = [(issue.period, i, n) for n, i in enumerate(issue.article_ids)]
+        rows += [(issue.period, i, None) for i in left_out]
+        conn.executemany(
+            "INSERT INTO issue_articles (period, article_id, position) VALUES (?, ?, ?)", rows
+        )
+
+    def set_status(self, period: str, status: str, now: datetime, note: str | None = None) -> None:
+        """Record a delivery status change: built | sending | sent | skipped."""
+        if status not in STATUSES:
+            raise StoreError(
+                f"unknown issue status {status!r}", hint=f"Use one of: {', '.join(STATUSES)}."
+            )
+        with self.db.write() as conn:
+            cursor = conn.execute(
+                "UPDATE issues SET status = ?, status_changed = ?, note = ? WHERE period = ?",
+                (status, utc_text(now), note, period),
+            )
+        if cursor.rowcount == 0:
+            raise StoreError(
+                f"there is no digest issue {period}",
+                hint="Run `swfeed digest build` to create it first.",
+            )
