@@ -16,10 +16,9 @@ from swfeed.feeds import WriteReport, load_feed_articles, write_feeds
 from swfeed.feeds.write import atomic_write
 from swfeed.sources import build_source
 from swfeed.sources.content import media_files
+from swfeed.sources.http import FetchError, FetchSession, backoff_delay
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore, UpsertCounts
-
-MAX_BACKOFF = timedelta(hours=6)
 
 
 @dataclass
@@ -48,27 +47,26 @@ class PublishReport:
         return any(report.counts.changed for report in self.sources)
 
 
-def backoff_delay(failures: int) -> timedelta:
-    """How long to leave a source alone after ``failures`` failed fetches in a row."""
-    if failures <= 1:
-        return timedelta(0)
-    return min(timedelta(minutes=2 ** (failures - 1)), MAX_BACKOFF)
-
-
 def fetch(
     config: Config, db: Database, now: datetime, only: Sequence[str] = (), force: bool = False
 ) -> list[SourceReport]:
     """Load new and changed articles from every source (or those named in ``only``)."""
     articles = ArticleStore(db)
+    session = FetchSession.for_config(config)
     return [
-        fetch_source(source, config, articles, now, force)
+        fetch_source(source, config, articles, now, force, session)
         for source in config.sources
         if not only or source.name in only
     ]
 
 
 def fetch_source(
-    source_config: SourceConfig, config: Config, articles: ArticleStore, now: datetime, force: bool
+    source_config: SourceConfig,
+    config: Config,
+    articles: ArticleStore,
+    now: datetime,
+    force: bool = False,
+    session: FetchSession | None = None,
 ) -> SourceReport:
     """Fetch one source; a failure is recorded and reported, never raised."""
     report = SourceReport(source_config.name)
@@ -77,16 +75,13 @@ def fetch_source(
         report.skipped_until = status.next_attempt
         return report
     try:
-        result = build_source(source_config, config).fetch(status.state, now)
-    except SwfeedError as exc:
-        failures = status.failures + 1
-        articles.record_failure(source_config.name, now, str(exc), now + backoff_delay(failures))
-        report.error = exc
-        return report
-    except OSError as exc:
-        error = SourceError(source_config.name, str(exc))
-        failures = status.failures + 1
-        articles.record_failure(source_config.name, now, str(error), now + backoff_delay(failures))
+        result = build_source(source_config, config, session).fetch(status.state, now)
+    except (SwfeedError, OSError) as exc:
+        error = exc if isinstance(exc, SwfeedError) else SourceError(source_config.name, str(exc))
+        delay = backoff_delay(status.failures + 1)
+        if isinstance(exc, FetchError) and exc.retry_after:
+            delay = max(delay, timedelta(seconds=exc.retry_after))
+        articles.record_failure(source_config.name, now, str(error), now + delay)
         report.error = error
         return report
     summary = f"{len(result.articles)} articles, {len(result.errors)} problems"

@@ -10,14 +10,16 @@ articles that were not stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from swfeed.config import Config, SourceConfig
+from swfeed.config import Config, ContentSourceConfig, HtmlSourceConfig, SourceConfig
 from swfeed.errors import SwfeedError
 from swfeed.models import Article
+
+if TYPE_CHECKING:
+    from swfeed.sources.http import FetchSession
 
 SourceState = dict[str, Any]
 
@@ -43,24 +45,19 @@ class Source(Protocol):
         ...
 
 
-SourceFactory = Callable[[Any, Config], Source]
+def build_source(
+    source_config: SourceConfig, config: Config, session: FetchSession | None = None
+) -> Source:
+    """Create the source object for one ``sources:`` entry.
 
-
-def build_source(source_config: SourceConfig, config: Config) -> Source:
-    """Create the source object for one ``sources:`` entry."""
-    factory = _registry()[source_config.kind]
-    return factory(source_config, config)
-
-
-def _registry() -> dict[str, SourceFactory]:
+    Remote sources share ``session`` (robots.txt answers, per-host pacing) within one run.
+    """
     from swfeed.sources.content import ContentSource
+    from swfeed.sources.feed import FeedSource
+    from swfeed.sources.html import HtmlSource
 
-    registry: dict[str, SourceFactory] = {"content": ContentSource}
-    try:
-        from swfeed.sources.feed import FeedSource
-        from swfeed.sources.html import HtmlSource
-    except ImportError:  # pragma: no cover - remote sources are optional modules
-        return registry
-    registry["feed"] = FeedSource
-    registry["html"] = HtmlSource
-    return registry
+    if isinstance(source_config, ContentSourceConfig):
+        return ContentSource(source_config, config)
+    if isinstance(source_config, HtmlSourceConfig):
+        return HtmlSource(source_config, config, session=session)
+    return FeedSource(source_config, config, session=session)
