@@ -1,0 +1,222 @@
+"""Sending an issue to 10,000 recipients through SMTP on loopback, against a bare smtplib loop.
+
+An aiosmtpd sink runs in its own process (so it does not share this process's GIL). Each
+round sends a fresh issue (new period, new ledger) to every subscriber with ``send_issue``
+(ledger commits, per-recipient rendering, reply classification), then sends the same
+rendered bytes the same number of times with a bare ``smtplib`` loop over one reused
+connection. Rates are medians over 1,000-message slices of every round; the ratio is
+swfeed / bare (target: at least 0.8). Peak memory is measured in a separate traced run.
+
+    .venv/bin/python benchmarks/send_smtp.py [--recipients 10000] [--rounds 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import smtplib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+
+from swfeed.config import Config, load_config
+from swfeed.delivery.message import Recipient, build_template
+from swfeed.delivery.send import Progress, send_issue
+from swfeed.delivery.settings import message_settings
+from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue
+from swfeed.store import Database
+from swfeed.store.deliveries import State
+from swfeed.store.issues import IssueStore
+from swfeed.store.subscribers import SubscriberStore
+
+SLICE = 1000
+NOW = datetime(2026, 3, 9, 9, tzinfo=UTC)
+
+SINK = """
+import asyncio, sys
+from aiosmtpd.controller import Controller
+
+class Sink:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+
+controller = Controller(Sink(), hostname="127.0.0.1", port=int(sys.argv[1]))
+controller.start()
+print("ready", flush=True)
+sys.stdin.read()
+controller.stop()
+"""
+
+CONFIG = """\
+site: {{title: Bench, url: "https://news.example.org/", description: d,
+        timezone: Europe/London, author: {{name: Desk}}}}
+sources: [{{kind: content, name: site, path: content}}]
+store: {{path: store.sqlite3}}
+delivery:
+  method: smtp
+  from_address: news@example.org
+  unsubscribe_secret: "bench-secret-0123456789"
+  unsubscribe_mailto: leave@example.org
+  smtp: {{host: 127.0.0.1, port: {port}, starttls: false,
+          messages_per_connection: {per_connection}}}
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def make_issue(period: str) -> DigestIssue:
+    """A realistic issue: about 40 KB of inlined HTML, 6 KB of text, both placeholders."""
+    style = 'style="font-family:Georgia,serif;font-size:16px;line-height:1.5;color:#222222"'
+    story = (
+        f'<tr><td {style}><img src="https://news.example.org/media/p.jpg" alt="A photo" '
+        f'width="560" style="display:block;width:100%;height:auto"><h2 {style}>Women '
+        f"mediators shape the ceasefire talks in the region</h2><p {style}>"
+        + "Negotiators say the inclusion of women's groups changed the agenda. "
+        * 12
+        + '</p><a href="https://news.example.org/news/story" style="color:#8a1538">Read more'
+        "</a></td></tr>\n"
+    )
+    html = (
+        "<!doctype html><html lang=en><body><table role=presentation width=600>"
+        + story * 12
+        + f'<tr><td>Sent to {RECIPIENT_ADDRESS_TOKEN}. <a href="{UNSUBSCRIBE_URL_TOKEN}">'
+        "Unsubscribe</a></td></tr></table></body></html>"
+    )
+    text = (
+        "Women mediators shape the ceasefire talks in the region\n"
+        + "Negotiators say the inclusion of women's groups changed the agenda.\n" * 6
+        + "https://news.example.org/news/story\n\n"
+    ) * 12 + f"Sent to {RECIPIENT_ADDRESS_TOKEN}.\nUnsubscribe: {UNSUBSCRIBE_URL_TOKEN}\n"
+    return DigestIssue(period, NOW, "Bench weekly: 12 stories", html, text, (), NOW)
+
+
+def setup(folder: Path, port: int, recipients: int, per_connection: int) -> Config:
+    (folder / "content").mkdir()
+    path = folder / "swfeed.yaml"
+    path.write_text(CONFIG.format(port=port, per_connection=per_connection))
+    config = load_config(path)
+    db = Database(config.store.path)
+    SubscriberStore(db).import_all([(f"r{n:05d}@example.com", "") for n in range(recipients)], NOW)
+    db.close()
+    return config
+
+
+def slice_rates(stamps: list[float]) -> list[float]:
+    """Messages per second of each full slice, from the time each message finished."""
+    return [
+        SLICE / (stamps[end] - stamps[end - SLICE])
+        for end in range(SLICE, len(stamps), SLICE)
+        if stamps[end] > stamps[end - SLICE]
+    ]
+
+
+def run_swfeed(config: Config, period: str) -> tuple[float, list[float]]:
+    db = Database(config.store.path)
+    issue = IssueStore(db).create(make_issue(period))
+    stamps = [time.perf_counter()]
+
+    def progress(_: Progress) -> None:
+        stamps.append(time.perf_counter())
+
+    start = time.perf_counter()
+    summary = send_issue(config, db, issue, lambda: datetime.now(UTC), progress=progress)
+    elapsed = time.perf_counter() - start
+    db.close()
+    assert summary.done, summary
+    assert summary.totals[State.SENT] == summary.total, summary
+    return summary.total / elapsed, slice_rates(stamps)
+
+
+def run_bare(config: Config, count: int) -> tuple[float, list[float]]:
+    """The floor: one rendered message's bytes, sendmail() in a loop, one connection."""
+    message = build_template(make_issue("2026-W01"), message_settings(config), NOW).render(
+        Recipient("r00000@example.com")
+    )
+    assert config.delivery is not None
+    assert config.delivery.smtp is not None
+    conn = smtplib.SMTP("127.0.0.1", config.delivery.smtp.port, timeout=30)
+    conn.ehlo()
+    stamps = [time.perf_counter()]
+    start = stamps[0]
+    for n in range(count):
+        conn.sendmail("news@example.org", [f"r{n:05d}@example.com"], message)
+        stamps.append(time.perf_counter())
+    elapsed = time.perf_counter() - start
+    conn.quit()
+    return count / elapsed, slice_rates(stamps)
+
+
+def traced_peak(config: Config, period: str) -> float:
+    """Peak Python heap (MiB) while sending a whole issue, by tracemalloc."""
+    tracemalloc.start()
+    run_swfeed(config, period)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--per-connection", type=int, default=10_000)
+    args = parser.parse_args()
+    port = free_port()
+    sink = subprocess.Popen(
+        [sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert sink.stdout is not None
+    assert sink.stdout.readline().strip() == b"ready"
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            config = setup(Path(folder), port, args.recipients, args.per_connection)
+            report(config, args)
+    finally:
+        assert sink.stdin is not None
+        sink.stdin.close()
+        sink.wait(timeout=10)
+
+
+def report(config: Config, args: argparse.Namespace) -> None:
+    ours: list[float] = []
+    bare: list[float] = []
+    totals: dict[str, list[float]] = {"swfeed": [], "bare": []}
+    for round_number in range(args.rounds):
+        rate, slices = run_swfeed(config, f"2026-W{round_number + 2:02d}")
+        totals["swfeed"].append(rate)
+        ours += slices
+        rate, slices = run_bare(config, args.recipients)
+        totals["bare"].append(rate)
+        bare += slices
+    size = build_template(make_issue("2026-W01"), message_settings(config), NOW).size
+    print(f"{args.recipients:,} recipients x {args.rounds} rounds, messages of ~{size // 1000} KB")
+    show("swfeed send_issue", ours, totals["swfeed"])
+    show("bare smtplib loop", bare, totals["bare"])
+    ratio = statistics.median(ours) / statistics.median(bare)
+    print(f"ratio swfeed / bare (median slice rates): {ratio:.2f}  (target >= 0.8)")
+    peak = traced_peak(config, "2026-W40")
+    print(f"peak traced Python memory while sending {args.recipients:,}: {peak:.1f} MiB")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"max RSS of this process: {rss:.0f} MiB")
+
+
+def show(name: str, slices: list[float], totals: list[float]) -> None:
+    print(
+        f"{name:>20}: median {statistics.median(slices):7.0f} msg/s per {SLICE} "
+        f"(whole runs: {', '.join(f'{t:.0f}' for t in totals)} msg/s)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,309 @@
+"""The ledger run: every active subscriber gets a frozen issue once, even across crashes.
+
+``send_issue`` is what the CLI and the scheduler call. It
+
+1. takes the store's ``send`` lock (a second sender gets ``BusyError`` naming the issue in
+   progress; a lock whose holder died is taken over);
+2. marks rows a dead sender left in ``sending`` as ``unknown`` (at most one per crash);
+3. freezes the recipient list into ledger rows the first time the issue is sent;
+4. builds the message once, then for each due row: checks the subscriber is still active,
+   hands the message over (the row is committed as ``sending`` just before DATA) and commits
+   the outcome; deferred rows are retried with exponential backoff while the run's retry
+   window lasts, and by later runs after it;
+5. stops early, leaving the rest for the next run, on ``stop_event`` (after the message in
+   flight), after ``max_consecutive_errors`` errors in a row, or on a ``DeliveryError``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from swfeed.config import Config
+from swfeed.delivery.message import MessageTemplate, Recipient, build_template, message_id
+from swfeed.delivery.outbox import OutboxTransport, outbox_folder
+from swfeed.delivery.settings import delivery_config, message_settings
+from swfeed.delivery.smtp import SmtpTransport
+from swfeed.delivery.transport import Attempt, Envelope, Transport
+from swfeed.errors import BusyError, DeliveryError
+from swfeed.models import DigestIssue
+from swfeed.store import Database
+from swfeed.store.deliveries import Delivery, DeliveryStore, Outcome, State
+from swfeed.store.locks import LockStore, new_owner
+from swfeed.store.subscribers import Status, SubscriberStore
+
+SEND_LOCK = "send"
+HEARTBEAT_SECONDS = 30.0
+MAX_BACKOFF = timedelta(days=1)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class SendSummary:
+    """What one run did (``run``) and where the whole issue stands (``totals``)."""
+
+    period: str
+    totals: dict[State, int]
+    run: Counter[State] = field(default_factory=Counter)
+    recovered: list[str] = field(default_factory=list)
+    paused: str | None = None
+    stopped: bool = False
+
+    @property
+    def done(self) -> bool:
+        """True when no recipient is left to attempt."""
+        return not any(self.totals[s] for s in (State.PENDING, State.DEFERRED, State.SENDING))
+
+    @property
+    def total(self) -> int:
+        return sum(self.totals.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Reported after each message: how far the run is."""
+
+    done: int
+    total: int
+    run: Counter[State]
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def open_transport(config: Config) -> Transport:
+    """The configured way of handing messages over: the outbox Maildir or an SMTP relay."""
+    delivery = delivery_config(config)
+    if delivery.method == "smtp" and delivery.smtp is not None:
+        return SmtpTransport(delivery.smtp)
+    return OutboxTransport(outbox_folder(config))
+
+
+def lock_stale_after(config: Config) -> timedelta:
+    """How long without a heartbeat before a ``send`` lock counts as abandoned."""
+    delivery = config.delivery
+    data_timeout = delivery.smtp.data_timeout if delivery and delivery.smtp else 600.0
+    return max(timedelta(minutes=15), timedelta(seconds=2 * data_timeout + HEARTBEAT_SECONDS))
+
+
+def send_issue(
+    config: Config,
+    db: Database,
+    issue: DigestIssue,
+    now_fn: Clock,
+    stop_event: threading.Event | None = None,
+    progress: ProgressCallback | None = None,
+    transport: Transport | None = None,
+) -> SendSummary:
+    """Send ``issue`` to its recipients, resuming where an earlier run stopped."""
+    template = build_template(issue, message_settings(config), now_fn())
+    locks = LockStore(db, lock_stale_after(config))
+    owner = _take_lock(locks, issue.period, now_fn())
+    try:
+        ledger = DeliveryStore(db)
+        recovered = ledger.recover_in_flight(issue.period, now_fn())
+        ledger.freeze(issue.period, now_fn())
+        run = _Run(
+            config,
+            ledger,
+            template,
+            now_fn,
+            stop_event or threading.Event(),
+            heartbeat=lambda: locks.heartbeat(SEND_LOCK, owner, now_fn()),
+            progress=progress,
+        )
+        active = transport or open_transport(config)
+        try:
+            run.run(active)
+        finally:
+            active.close()
+        ledger.finish(issue.period, now_fn())
+        totals = ledger.counts(issue.period)
+    finally:
+        locks.release(SEND_LOCK, owner)
+    return SendSummary(issue.period, totals, run.counts, recovered, run.paused, run.stopped)
+
+
+def _take_lock(locks: LockStore, period: str, now: datetime) -> str:
+    """Take the ``send`` lock for ``period``; its owner id, or ``BusyError``."""
+    owner = new_owner()
+    holder = locks.acquire(SEND_LOCK, owner, period, now)
+    if holder is not None:
+        raise BusyError(
+            f"issue {holder.detail} is already being sent by process {holder.pid} on "
+            f"{holder.host} (since {holder.acquired:%Y-%m-%d %H:%M} UTC)",
+        )
+    return owner
+
+
+class _Run:
+    """The state of one pass over the ledger."""
+
+    def __init__(
+        self,
+        config: Config,
+        ledger: DeliveryStore,
+        template: MessageTemplate,
+        now_fn: Clock,
+        stop_event: threading.Event,
+        *,
+        heartbeat: Callable[[], None],
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.delivery = delivery_config(config)
+        self.ledger = ledger
+        self.template = template
+        self.now = now_fn
+        self.stop_event = stop_event
+        self.counts: Counter[State] = Counter()
+        self.errors_in_a_row = 0
+        self.paused: str | None = None
+        self.heartbeat = heartbeat
+        self.progress = progress
+        self.total = 0
+        self._last_start = self._last_beat = 0.0
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop_event.is_set()
+
+    def run(self, transport: Transport) -> None:
+        period = self.template.period
+        counts = self.ledger.counts(period)
+        self.total = counts[State.PENDING] + counts[State.DEFERRED]
+        deadline = self.now() + self.delivery.retry_window
+        while not self.stopped and self.paused is None:
+            batch = self.ledger.due(period, self.now())
+            if batch:
+                self._batch(batch, transport)
+            elif not self._wait_for_retry(deadline):
+                return
+
+    def _batch(self, batch: list[Delivery], transport: Transport) -> None:
+        for row in batch:
+            if self.stopped or self.paused is not None:
+                return
+            self._one(row, transport)
+            if self.progress is not None:
+                self.progress(Progress(sum(self.counts.values()), self.total, self.counts))
+
+    def _wait_for_retry(self, deadline: datetime) -> bool:
+        """Sleep until the next deferred row is due, if that is within the window."""
+        wake = self.ledger.next_retry(self.template.period)
+        if wake is None or wake > deadline:
+            return False
+        self.heartbeat()
+        delay = max(0.0, (wake - self.now()).total_seconds())
+        return not self.stop_event.wait(delay)
+
+    def _one(self, row: Delivery, transport: Transport) -> None:
+        period = self.template.period
+        if not self.ledger.subscriber_active(row.address):
+            self._record(row, Outcome(State.SKIPPED, "no longer subscribed when its turn came"))
+            return
+        self._pace(transport.min_interval)
+        if self.stopped:
+            return
+        envelope = Envelope(
+            self.template.settings.from_address,
+            row.address,
+            message_id(period, row.address, self.template.settings),
+        )
+        message = self.template.render(Recipient(row.address, row.name), transport.dot_stuffed)
+        try:
+            attempt = transport.send(
+                envelope, message, lambda: self.ledger.mark_sending(period, row.address, self.now())
+            )
+        except DeliveryError:
+            self.ledger.record(period, row.address, Outcome(State.PENDING), self.now())
+            raise
+        self._record(row, self._outcome(row, attempt))
+
+    def _outcome(self, row: Delivery, attempt: Attempt) -> Outcome:
+        if attempt.state is not State.DEFERRED:
+            return Outcome(attempt.state, attempt.reply, bounced=attempt.bounced)
+        attempts = row.attempts + 1
+        if attempts >= self.delivery.max_attempts:
+            return Outcome(State.FAILED, f"gave up after {attempts} attempts: {attempt.reply}")
+        delay = min(self.delivery.retry_delay * 2 ** (attempts - 1), MAX_BACKOFF)
+        return Outcome(State.DEFERRED, attempt.reply, next_attempt=self.now() + delay)
+
+    def _record(self, row: Delivery, outcome: Outcome) -> None:
+        self.ledger.record(self.template.period, row.address, outcome, self.now())
+        self.counts[outcome.state] += 1
+        if outcome.state in (State.SENT, State.SKIPPED):
+            self.errors_in_a_row = 0
+        else:
+            self.errors_in_a_row += 1
+        if self.errors_in_a_row >= self.delivery.max_consecutive_errors:
+            self.paused = (
+                f"paused after {self.errors_in_a_row} errors in a row; the last: "
+                f"{row.address}: {outcome.reply}"
+            )
+        if time.monotonic() - self._last_beat >= HEARTBEAT_SECONDS:
+            self._last_beat = time.monotonic()
+            self.heartbeat()
+
+    def _pace(self, interval: float) -> None:
+        """Wait so that message starts are at least ``interval`` seconds apart."""
+        if interval > 0:
+            wait = self._last_start + interval - time.monotonic()
+            if wait > 0:
+                self.stop_event.wait(wait)
+        self._last_start = time.monotonic()
+
+
+def send_test(config: Config, issue: DigestIssue, address: str, now: datetime) -> Attempt:
+    """Send ``issue`` to one address outside the ledger (a test send): no lock, no rows."""
+    template = build_template(issue, message_settings(config), now)
+    envelope = Envelope(
+        template.settings.from_address,
+        address,
+        message_id(issue.period, address, template.settings),
+    )
+    transport = open_transport(config)
+    message = template.render(Recipient(address), transport.dot_stuffed)
+    try:
+        return transport.send(envelope, message, lambda: None)
+    finally:
+        transport.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What ``send_issue`` would do now (a dry run): who gets the issue, and how."""
+
+    period: str
+    subject: str
+    size: int
+    method: str
+    recipients: list[tuple[str, str]]
+    totals: dict[State, int]
+    frozen: bool
+
+
+def plan(config: Config, db: Database, issue: DigestIssue, now: datetime) -> Plan:
+    """The dry run: reads the ledger and the list, changes nothing."""
+    template = build_template(issue, message_settings(config), now)
+    ledger = DeliveryStore(db)
+    frozen = ledger.is_frozen(issue.period)
+    if frozen:
+        waiting = ledger.pending_addresses(issue.period)
+        recipients = [row for row in waiting if ledger.subscriber_active(row[0])]
+    else:
+        active = SubscriberStore(db).all(Status.ACTIVE)
+        recipients = [(s.address, s.name) for s in active]
+    return Plan(
+        period=issue.period,
+        subject=template.subject,
+        size=template.size,
+        method=delivery_config(config).method,
+        recipients=recipients,
+        totals=ledger.counts(issue.period),
+        frozen=frozen,
+    )

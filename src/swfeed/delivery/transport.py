@@ -1,0 +1,44 @@
+"""What every way of handing over a message shares: the envelope and the attempt's result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from swfeed.store.deliveries import State
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """Who a message is from and to (SMTP envelope), and its Message-ID."""
+
+    sender: str
+    recipient: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What happened to one message: sent, deferred, failed (maybe bounced) or unknown."""
+
+    state: State
+    reply: str
+    bounced: bool = False
+
+
+class Transport(Protocol):
+    """Hands messages over; ``before_data`` is called just before the point of no return."""
+
+    #: Least seconds between the starts of two messages (rate limit); 0 for none.
+    min_interval: float
+    #: Whether ``send`` takes messages dot-stuffed for SMTP DATA (``MessageTemplate.render``).
+    dot_stuffed: bool
+
+    def send(self, envelope: Envelope, message: bytes, before_data: Callable[[], None]) -> Attempt:
+        """Deliver one message; raise ``DeliveryError`` only when the whole run must stop."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

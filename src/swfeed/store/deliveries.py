@@ -1,0 +1,233 @@
+"""The delivery ledger: one row per (issue, recipient), moved through its states in transactions.
+
+``pending`` rows are created once, when sending an issue starts (the recipient list is frozen
+then). A row becomes ``sending`` just before the message's data is handed over and is
+committed as ``sent``, ``deferred``, ``failed`` or ``unknown`` right after, so a crash leaves
+at most one row in ``sending``: the next run marks it ``unknown`` (it may or may not have
+arrived) instead of sending it twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from swfeed.store import Database
+from swfeed.store.articles import utc_text
+
+
+class State(StrEnum):
+    """Where one (issue, recipient) delivery stands."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    SKIPPED = "skipped"
+
+
+FINAL_STATES = frozenset({State.SENT, State.FAILED, State.UNKNOWN, State.SKIPPED})
+
+IN_FLIGHT_NOTE = "in flight when the sender stopped: it may or may not have arrived"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One ledger row."""
+
+    period: str
+    address: str
+    name: str
+    state: State
+    attempts: int
+    last_error: str | None
+    next_attempt: datetime | None
+    changed: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of one attempt, as the ledger records it."""
+
+    state: State
+    reply: str = ""
+    next_attempt: datetime | None = None
+    bounced: bool = False
+
+
+class DeliveryStore:
+    """Queries and writes of the ``deliveries`` table (and the issue's sending status)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def freeze(self, period: str, now: datetime) -> int:
+        """Create the issue's rows from the active subscribers, once; the number created."""
+        with self.db.write() as conn:
+            if _has_rows(conn, period):
+                return 0
+            cursor = conn.execute(
+                "INSERT INTO deliveries (period, address, name, state, changed)"
+                " SELECT ?, address, name, 'pending', ? FROM subscribers"
+                " WHERE status = 'active' ORDER BY address",
+                (period, utc_text(now)),
+            )
+            _set_issue_status(conn, period, "sending", now)
+            return cursor.rowcount
+
+    def is_frozen(self, period: str) -> bool:
+        return _has_rows(self.db.conn, period)
+
+    def recover_in_flight(self, period: str, now: datetime) -> list[str]:
+        """Mark rows a dead sender left in ``sending`` as ``unknown``; their addresses."""
+        with self.db.write() as conn:
+            rows = conn.execute(
+                "SELECT address FROM deliveries WHERE period = ? AND state = 'sending'", (period,)
+            ).fetchall()
+            conn.execute(
+                "UPDATE deliveries SET state = 'unknown', last_error = ?, changed = ?"
+                " WHERE period = ? AND state = 'sending'",
+                (IN_FLIGHT_NOTE, utc_text(now), period),
+            )
+        return [row["address"] for row in rows]
+
+    def due(self, period: str, now: datetime, limit: int = 500) -> list[Delivery]:
+        """Rows to attempt now: pending ones first, then deferred ones whose time has come."""
+        rows = self.db.conn.execute(
+            "SELECT * FROM deliveries WHERE period = ? AND (state = 'pending'"
+            " OR (state = 'deferred' AND next_attempt <= ?))"
+            " ORDER BY state = 'deferred', next_attempt, rowid LIMIT ?",
+            (period, utc_text(now), limit),
+        )
+        return [_delivery(row) for row in rows]
+
+    def next_retry(self, period: str) -> datetime | None:
+        """When the earliest deferred row is due, if any."""
+        row = self.db.conn.execute(
+            "SELECT MIN(next_attempt) FROM deliveries WHERE period = ? AND state = 'deferred'",
+            (period,),
+        ).fetchone()
+        return datetime.fromisoformat(row[0]) if row[0] else None
+
+    def subscriber_active(self, address: str) -> bool:
+        row = self.db.conn.execute(
+            "SELECT status FROM subscribers WHERE address = ?", (address,)
+        ).fetchone()
+        return row is not None and row["status"] == "active"
+
+    def mark_sending(self, period: str, address: str, now: datetime) -> None:
+        """Commit that this message is about to be handed over (before DATA)."""
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, changed = ?"
+                " WHERE period = ? AND address = ?",
+                (utc_text(now), period, address),
+            )
+
+    def record(self, period: str, address: str, outcome: Outcome, now: datetime) -> None:
+        """Commit an attempt's outcome (and a bounce on the subscriber) in one transaction."""
+        when = outcome.next_attempt
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE deliveries SET state = ?, last_error = ?, next_attempt = ?, changed = ?,"
+                " attempts = attempts + (state != 'sending') WHERE period = ? AND address = ?",
+                (
+                    outcome.state.value,
+                    outcome.reply or None,
+                    utc_text(when) if when else None,
+                    utc_text(now),
+                    period,
+                    address,
+                ),
+            )
+            if outcome.bounced:
+                conn.execute(
+                    "UPDATE subscribers SET status = 'bounced', changed = ?, note = ?"
+                    " WHERE address = ? AND status = 'active'",
+                    (utc_text(now), outcome.reply[:500], address),
+                )
+
+    def counts(self, period: str) -> dict[State, int]:
+        """How many rows are in each state."""
+        counts = dict.fromkeys(State, 0)
+        for row in self.db.conn.execute(
+            "SELECT state, COUNT(*) AS n FROM deliveries WHERE period = ? GROUP BY state",
+            (period,),
+        ):
+            counts[State(row["state"])] = int(row["n"])
+        return counts
+
+    def with_state(self, period: str, state: State) -> list[Delivery]:
+        rows = self.db.conn.execute(
+            "SELECT * FROM deliveries WHERE period = ? AND state = ? ORDER BY address",
+            (period, state.value),
+        )
+        return [_delivery(row) for row in rows]
+
+    def pending_addresses(self, period: str) -> list[tuple[str, str]]:
+        """(address, name) of every row still to be attempted (pending or deferred)."""
+        rows = self.db.conn.execute(
+            "SELECT address, name FROM deliveries WHERE period = ?"
+            " AND state IN ('pending', 'deferred') ORDER BY rowid",
+            (period,),
+        )
+        return [(row["address"], row["name"]) for row in rows]
+
+    def retry_unknown(self, period: str, now: datetime) -> int:
+        """Put ``unknown`` rows back to ``pending`` (the admin's decision); how many."""
+        with self.db.write() as conn:
+            cursor = conn.execute(
+                "UPDATE deliveries SET state = 'pending', next_attempt = NULL, changed = ?"
+                " WHERE period = ? AND state = 'unknown'",
+                (utc_text(now), period),
+            )
+            return cursor.rowcount
+
+    def unfinished_periods(self) -> list[str]:
+        """Issues with rows still pending or deferred, oldest first."""
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT period FROM deliveries WHERE state IN ('pending', 'deferred')"
+            " ORDER BY period"
+        )
+        return [row["period"] for row in rows]
+
+    def finish(self, period: str, now: datetime) -> bool:
+        """Mark the issue sent when no row is left to attempt; True if it is done."""
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM deliveries WHERE period = ?"
+                " AND state IN ('pending', 'deferred', 'sending')",
+                (period,),
+            ).fetchone()
+            done = int(row[0]) == 0
+            _set_issue_status(conn, period, "sent" if done else "sending", now)
+        return done
+
+
+def _has_rows(conn: sqlite3.Connection, period: str) -> bool:
+    row = conn.execute("SELECT 1 FROM deliveries WHERE period = ? LIMIT 1", (period,)).fetchone()
+    return row is not None
+
+
+def _set_issue_status(conn: sqlite3.Connection, period: str, status: str, now: datetime) -> None:
+    conn.execute(
+        "UPDATE issues SET status = ?, status_changed = ? WHERE period = ? AND status != ?",
+        (status, utc_text(now), period, status),
+    )
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    return Delivery(
+        period=row["period"],
+        address=row["address"],
+        name=row["name"],
+        state=State(row["state"]),
+        attempts=int(row["attempts"]),
+        last_error=row["last_error"],
+        next_attempt=datetime.fromisoformat(row["next_attempt"]) if row["next_attempt"] else None,
+        changed=datetime.fromisoformat(row["changed"]),
+    )

@@ -1,0 +1,327 @@
+"""``swfeed serve``: the output folder over HTTP, and the unsubscribe endpoint.
+
+A Starlette app on uvicorn, for deployments without another web server:
+
+- Static files from ``output.path`` with the feed media types (``application/rss+xml``,
+  ``application/atom+xml``, ``application/feed+json``, told apart by their content),
+  a strong ETag from the content, Last-Modified, 304 for If-None-Match / If-Modified-Since,
+  and gzip for text types (with its own ETag and ``Vary: Accept-Encoding``).
+- ``/unsubscribe?t=TOKEN``: GET only shows a confirmation page with a button (mail scanners
+  follow links, and must not unsubscribe anyone); POST unsubscribes, from that form or an
+  RFC 8058 one-click request (``List-Unsubscribe=One-Click``). Repeating it is harmless; a
+  forged or truncated token gets 400 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import html
+import mimetypes
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import parse_qs, quote
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from swfeed.config import Config
+from swfeed.delivery.settings import unsubscribe_secret
+from swfeed.store import Database
+from swfeed.store.subscribers import Status, SubscriberStore
+from swfeed.subscribers import verify_token
+
+CACHE_BODY_LIMIT = 2_000_000
+GZIP_MIN_BYTES = 256
+MAX_FORM_BYTES = 65_536
+_TYPES = {".xsl": "text/xsl", ".xslt": "text/xsl", ".webmanifest": "application/manifest+json"}
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+
+
+def media_type(path: Path, head: bytes) -> str:
+    """The Content-Type of a file: feeds by their root element, others by their suffix."""
+    suffix = path.suffix.lower()
+    if suffix == ".xml":
+        if b"<rss" in head:
+            return "application/rss+xml; charset=utf-8"
+        if b"<feed" in head and b"http://www.w3.org/2005/Atom" in head:
+            return "application/atom+xml; charset=utf-8"
+        return "application/xml; charset=utf-8"
+    if suffix == ".json" and b"jsonfeed.org/version/" in head:
+        return "application/feed+json"
+    guessed = _TYPES.get(suffix) or mimetypes.guess_type(path.name)[0]
+    guessed = guessed or "application/octet-stream"
+    if guessed.startswith("text/") or guessed.endswith(("+xml", "/xml")):
+        return f"{guessed}; charset=utf-8"
+    return guessed
+
+
+def compressible(content_type: str) -> bool:
+    kind = content_type.split(";", maxsplit=1)[0]
+    return kind.startswith("text/") or kind.endswith(("+xml", "/xml", "json", "javascript"))
+
+
+@dataclass
+class Entity:
+    """A file's representation: validators, type, and (for small files) its bytes."""
+
+    path: Path
+    etag: str
+    last_modified: datetime
+    content_type: str
+    size: int
+    body: bytes | None
+    _gzipped: bytes | None = field(default=None, repr=False)
+
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body or b"", compresslevel=6, mtime=0)
+        return self._gzipped
+
+
+class StaticSite:
+    """Files under ``root``, with conditional GET and gzip; entities cached by stat."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._cache: dict[Path, tuple[tuple[int, int, int], Entity]] = {}
+
+    def locate(self, url_path: str) -> Path | None:
+        """The file for a URL path, or None (outside the root, hidden, or missing)."""
+        parts = [part for part in url_path.split("/") if part]
+        if any(part.startswith(".") or "\\" in part or "\0" in part for part in parts):
+            return None
+        candidate = self.root.joinpath(*parts)
+        try:
+            resolved = candidate.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        if not resolved.is_relative_to(self.root):
+            return None
+        return resolved
+
+    def entity(self, path: Path) -> Entity:
+        stat = path.stat()
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        cached = self._cache.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        entity = _read_entity(path, stat.st_size, stat.st_mtime)
+        self._cache[path] = (key, entity)
+        return entity
+
+
+def _read_entity(path: Path, size: int, mtime: float) -> Entity:
+    modified = datetime.fromtimestamp(int(mtime), UTC)
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+        body = head + handle.read() if size <= CACHE_BODY_LIMIT else None
+    if body is not None:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    else:
+        etag = f'W/"{size:x}-{int(mtime * 1000):x}"'
+    return Entity(path, etag, modified, media_type(path, head), size, body)
+
+
+def accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header allows gzip (and not with q=0)."""
+    for item in header.split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*"):
+            quality = params.strip().removeprefix("q=").strip()
+            return not quality or _q(quality) > 0
+    return False
+
+
+def _q(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+def not_modified(
+    request_headers: dict[str, str], etags: tuple[str, ...], modified: datetime
+) -> bool:
+    """RFC 9110 13.1: If-None-Match (weak comparison) wins over If-Modified-Since."""
+    if_none_match = request_headers.get("if-none-match")
+    if if_none_match is not None:
+        wanted = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in wanted or any(tag.removeprefix("W/") in wanted for tag in etags)
+    since = request_headers.get("if-modified-since")
+    if since is None:
+        return False
+    try:
+        return modified <= parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
+
+
+def static_response(
+    site: StaticSite, method: str, url_path: str, headers: dict[str, str]
+) -> Response:
+    """The response to a GET or HEAD of ``url_path``."""
+    path = site.locate(url_path)
+    if path is not None and path.is_dir():
+        if not url_path.endswith("/"):
+            return RedirectResponse(quote(url_path) + "/", status_code=301)
+        path = site.locate(url_path + "index.html")
+    if path is None or not path.is_file():
+        return _page(404, "Not found", "<p>There is nothing at this address.</p>")
+    entity = site.entity(path)
+    zipped = entity.body is not None and compressible(entity.content_type)
+    use_gzip = (
+        zipped
+        and entity.size >= GZIP_MIN_BYTES
+        and accepts_gzip(headers.get("accept-encoding", ""))
+    )
+    etag = entity.etag[:-1] + '-gz"' if use_gzip else entity.etag
+    out = {
+        "ETag": etag,
+        "Last-Modified": formatdate(entity.last_modified.timestamp(), usegmt=True),
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if zipped:
+        out["Vary"] = "Accept-Encoding"
+    if not_modified(headers, (etag,), entity.last_modified):
+        return Response(status_code=304, headers=out)
+    if entity.body is None:
+        return FileResponse(path, headers=out, media_type=entity.content_type)
+    body = entity.gzipped() if use_gzip else entity.body
+    if use_gzip:
+        out["Content-Encoding"] = "gzip"
+    out["Content-Length"] = str(len(body))
+    content = b"" if method == "HEAD" else body
+    return Response(content, headers=out, media_type=entity.content_type)
+
+
+def _page(status: int, title: str, body_html: str) -> HTMLResponse:
+    page = (
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
+        '<body style="font:16px/1.5 system-ui,sans-serif;max-width:34em;margin:3em auto;'
+        f'padding:0 1em"><h1>{html.escape(title)}</h1>{body_html}</body></html>'
+    )
+    return HTMLResponse(page, status_code=status, headers=_PAGE_HEADERS)
+
+
+class Unsubscribe:
+    """GET: confirmation page; POST: unsubscribe. The token alone says who."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.secret = unsubscribe_secret(config)
+
+    async def handle(self, request: Request) -> Response:
+        token = request.query_params.get("t", "")
+        if request.method == "POST" and not token:
+            token = await _form_token(request)
+        address = verify_token(self.secret, token) if self.secret and token else None
+        if address is None:
+            return _page(
+                400,
+                "This unsubscribe link is not valid",
+                "<p>The link may have been cut off. Copy the whole link from the email, or "
+                "reply to the email and ask to be removed.</p>",
+            )
+        if request.method == "POST":
+            await run_in_threadpool(self._unsubscribe, address)
+            return self._done(address)
+        return self._confirm(address, token)
+
+    def _unsubscribe(self, address: str) -> None:
+        db = Database(self.config.store.path)
+        try:
+            SubscriberStore(db).set_status(
+                address, Status.UNSUBSCRIBED, datetime.now(UTC), "unsubscribed by link"
+            )
+        finally:
+            db.close()
+
+    def _confirm(self, address: str, token: str) -> Response:
+        title = html.escape(self.config.site.title)
+        return _page(
+            200,
+            "Unsubscribe?",
+            f"<p>Stop sending the {title} weekly digest to <strong>{html.escape(address)}"
+            f'</strong>?</p><form method=post action="?t={html.escape(quote(token))}">'
+            "<button type=submit>Unsubscribe</button></form>",
+        )
+
+    def _done(self, address: str) -> Response:
+        title = html.escape(self.config.site.title)
+        return _page(
+            200,
+            "You are unsubscribed",
+            f"<p><strong>{html.escape(address)}</strong> will get no more {title} digests.</p>",
+        )
+
+
+async def _form_token(request: Request) -> str:
+    """The ``t`` field of a url-encoded form body (read up to a size limit)."""
+    if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
+        return ""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return ""
+    values = parse_qs(body.decode("latin-1"))
+    return values.get("t", [""])[0]
+
+
+def create_app(config: Config) -> Starlette:
+    """The whole site: /unsubscribe, then every file of the output folder."""
+    site = StaticSite(config.output.path)
+
+    async def files(request: Request) -> Response:
+        headers = {key.lower(): value for key, value in request.headers.items()}
+        return await run_in_threadpool(
+            static_response, site, request.method, request.scope["path"], headers
+        )
+
+    return Starlette(
+        routes=[
+            Route("/unsubscribe", Unsubscribe(config).handle, methods=["GET", "POST"]),
+            Route("/{path:path}", files, methods=["GET", "HEAD"]),
+        ]
+    )
+
+
+def server(config: Config, host: str, port: int) -> uvicorn.Server:
+    """A uvicorn server for the app (``run()`` blocks; ``should_exit`` stops it)."""
+    options = uvicorn.Config(
+        create_app(config),
+        host=host,
+        port=port,
+        server_header=False,
+        log_level="info",
+        access_log=False,  # it would record unsubscribe tokens, which act as credentials
+    )
+    return uvicorn.Server(options)
+
+
+def serve(config: Config, host: str, port: int) -> None:
+    """Serve until interrupted."""
+    os.makedirs(config.output.path, exist_ok=True)
+    print(f"serving {config.output.path} on http://{_url_host(host)}:{port}/ (Ctrl-C stops)")
+    server(config, host, port).run()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host or socket.gethostname()

@@ -1,0 +1,147 @@
+"""`swfeed digest preview | build` on a copy of the sample site, the clock set by time-machine."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import shutil
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+import time_machine
+
+from swfeed.cli import main
+from swfeed.config import load_config
+from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN
+from swfeed.store import Database
+from swfeed.store.issues import IssueStore
+from tests.conftest import ROOT
+
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def uncomment_digest(text: str) -> str:
+    """The sample config with its commented ``digest:`` example switched on."""
+    lines, inside = [], False
+    for line in text.splitlines():
+        if line == "# digest:":
+            inside = True
+        elif inside and not line.strip():
+            inside = False
+        lines.append(line[2:] if inside and line.startswith("# ") else line)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A copy of the sample site with the sample's digest section uncommented, fetched."""
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    (tmp_path / "config").mkdir()
+    sample = (ROOT / "config" / "swfeed.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "config" / "swfeed.yaml"
+    path.write_text(uncomment_digest(sample), encoding="utf-8")
+    with time_machine.travel(datetime(2026, 11, 20, 12, tzinfo=UTC), tick=False):
+        assert main(["--config", str(path), "fetch"]) == 0
+    return path
+
+
+def test_sample_digest_section_validates(site: Path) -> None:
+    """The commented digest example in config/swfeed.yaml is valid once uncommented."""
+    config = load_config(site, environ={})
+    assert config.digest is not None
+    assert config.digest.max_articles == 12
+    assert "Example Street" in config.digest.postal_address
+
+
+def test_preview_writes_three_files_and_freezes_nothing(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """preview writes digest.html/.txt/.eml, prints subject, count and size, stores nothing."""
+    out = tmp_path / "preview"
+    with time_machine.travel(MONDAY, tick=False):
+        assert main(["--config", str(site), "digest", "preview", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "issue:    2026-W48" in printed
+    assert "subject:  SecurityWomen weekly: 9 stories" in printed
+    assert "articles: 9" in printed
+    assert " bytes" in printed
+    for name in ("digest.html", "digest.txt", "digest.eml"):
+        assert f"wrote     {out / name}" in printed
+        assert (out / name).is_file()
+    config = load_config(site, environ={})
+    assert IssueStore(Database(config.store.path)).list() == []
+
+
+def test_preview_eml_is_a_complete_alternative_message(site: Path, tmp_path: Path) -> None:
+    """digest.eml parses as multipart/alternative: text then HTML, placeholders filled in."""
+    out = tmp_path / "preview"
+    with time_machine.travel(MONDAY, tick=False):
+        main(["--config", str(site), "digest", "preview", "--out", str(out)])
+    raw = (out / "digest.eml").read_bytes()
+    assert b"\r\n" in raw
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["Subject"] == "SecurityWomen weekly: 9 stories"
+    assert message["To"] == "subscriber@example.com"
+    parts = [part.get_content_type() for part in message.iter_parts()]
+    assert parts == ["text/plain", "text/html"]
+    for part in message.iter_parts():
+        body = part.get_content()
+        assert UNSUBSCRIBE_URL_TOKEN not in body
+        assert RECIPIENT_ADDRESS_TOKEN not in body
+        assert "subscriber@example.com" in body
+
+
+def test_build_freezes_the_week_and_writes_the_archive(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """build freezes the clock's week and writes its page; again, it changes nothing."""
+    with time_machine.travel(MONDAY, tick=False):
+        assert main(["--config", str(site), "digest", "build"]) == 0
+    printed = capsys.readouterr().out
+    page = site.parent.parent / "public" / "digest" / "2026-W48.html"
+    assert f"archive:  {page}" in printed
+    assert page.is_file()
+    assert "online:   https://www.securitywomen.org/digest/2026-W48.html" in printed
+    before = page.read_bytes()
+    with time_machine.travel(datetime(2026, 11, 25, tzinfo=UTC), tick=False):
+        assert main(["--config", str(site), "digest", "build"]) == 0
+    assert "frozen:   2026-11-23 09:00 UTC" in capsys.readouterr().out
+    assert page.read_bytes() == before
+
+
+def test_build_of_an_empty_week_says_why(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The week after an issue, with nothing new, build makes no issue and says so."""
+    with time_machine.travel(MONDAY, tick=False):
+        main(["--config", str(site), "digest", "build"])
+    capsys.readouterr()
+    with time_machine.travel(datetime(2026, 11, 30, 9, tzinfo=UTC), tick=False):
+        assert main(["--config", str(site), "digest", "build"]) == 0
+    assert "no issue made (digest.skip_when_empty)" in capsys.readouterr().out
+
+
+def test_bad_period_is_a_clear_error(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--period 2026-48 fails with exit code 1 and how to write a week."""
+    assert main(["--config", str(site), "digest", "build", "--period", "2026-48"]) == 1
+    err = capsys.readouterr().err
+    assert "not an ISO week" in err
+    assert "2026-W48" in err
+    assert "Traceback" not in err
+
+
+def test_without_digest_section_commands_say_how_to_enable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the digest commented out (the sample as shipped), the error names the fix."""
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    (tmp_path / "config").mkdir()
+    config = tmp_path / "config" / "swfeed.yaml"
+    shutil.copy(ROOT / "config" / "swfeed.yaml", config)
+    assert main(["--config", str(config), "digest", "preview"]) == 1
+    err = capsys.readouterr().err
+    assert "the digest is not configured" in err
+    assert "digest:" in err

@@ -1,0 +1,222 @@
+"""The mailing list: validation, all-or-nothing CSV import, tokens, and the CLI commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from swfeed.cli import main
+from swfeed.store import Database
+from swfeed.store.subscribers import Status, SubscriberStore
+from swfeed.subscribers import (
+    CsvImportError,
+    SubscriberError,
+    clean_name,
+    make_token,
+    normalize_address,
+    read_csv,
+    verify_token,
+)
+from tests.smtpfixture import NOW, write_config
+
+SECRET = b"k" * 32
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SubscriberStore:
+    """A subscriber store on a real SQLite file."""
+    return SubscriberStore(Database(tmp_path / "store.sqlite3"))
+
+
+def write_csv(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "list.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_address_is_normalised() -> None:
+    """Surrounding spaces go and the domain is lower-cased; the local part is kept."""
+    assert normalize_address("  Ann.Smith@Example.ORG ") == "Ann.Smith@example.org"
+
+
+def test_international_domain_is_stored_as_punycode() -> None:
+    """An internationalised domain is stored in its ASCII form."""
+    assert normalize_address("ann@bücher.example") == "ann@xn--bcher-kva.example"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "",
+        "ann",
+        "ann@",
+        "@example.org",
+        "ann@@example.org",
+        "ann smith@example.org",
+        "ann@example.org\r\nBcc: x@example.net",
+        "ännä@example.org",
+        "ann@localhost",
+    ],
+)
+def test_invalid_addresses_are_refused(address: str) -> None:
+    """Malformed addresses (and non-ASCII local parts, which need SMTPUTF8) are refused."""
+    with pytest.raises(SubscriberError):
+        normalize_address(address)
+
+
+def test_name_is_made_one_line() -> None:
+    """Control characters and line separators in a name become single spaces."""
+    assert clean_name(" Ann\r\nBcc:\u2028x\t ") == "Ann Bcc: x"
+
+
+def test_overlong_name_is_refused() -> None:
+    """A name over 200 characters is an error."""
+    with pytest.raises(SubscriberError, match="at most 200"):
+        clean_name("n" * 201)
+
+
+def test_csv_with_header_finds_columns_by_name(tmp_path: Path) -> None:
+    """A header row names the columns, in any order; a BOM is ignored."""
+    path = write_csv(tmp_path, "\ufeffname,email\nAnn Smith,ann@example.org\n,bob@example.org\n")
+    entries = read_csv(path)
+    assert [(e.address, e.name, e.line) for e in entries] == [
+        ("ann@example.org", "Ann Smith", 2),
+        ("bob@example.org", "", 3),
+    ]
+
+
+def test_csv_without_header_is_address_then_name(tmp_path: Path) -> None:
+    """Without a header the first column is the address and the second the name."""
+    path = write_csv(tmp_path, 'ann@example.org,"Smith, Ann"\n\n# comment\nbob@example.org\n')
+    assert [(e.address, e.name) for e in read_csv(path)] == [
+        ("ann@example.org", "Smith, Ann"),
+        ("bob@example.org", ""),
+    ]
+
+
+def test_csv_errors_name_every_bad_line(tmp_path: Path) -> None:
+    """Each bad line is reported with its number, all at once."""
+    path = write_csv(
+        tmp_path, "email,name\nann@example.org,Ann\nnot-an-address,X\nann@EXAMPLE.org,Dup\n@x,Y\n"
+    )
+    with pytest.raises(CsvImportError) as caught:
+        read_csv(path)
+    problems = caught.value.problems
+    assert [p.split(":")[0] for p in problems] == ["line 3", "line 4", "line 5"]
+    assert "already on line 2" in problems[1]
+    assert str(path) in str(caught.value)
+
+
+def test_import_is_all_or_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One bad line means nothing at all is imported."""
+    config = write_config(tmp_path)
+    path = write_csv(tmp_path, "ann@example.org\nbroken\n")
+    code = main(["--config", str(config), "subscribers", "import", str(path)])
+    assert code != 0
+    assert "line 2" in capsys.readouterr().err
+    db = Database(tmp_path / "store.sqlite3")
+    assert SubscriberStore(db).all() == []
+
+
+def test_import_keeps_unsubscribed_addresses_out(store: SubscriberStore) -> None:
+    """An import never re-subscribes someone who unsubscribed or bounced."""
+    store.set_status("gone@example.org", Status.UNSUBSCRIBED, NOW)
+    store.set_status("bounced@example.org", Status.BOUNCED, NOW)
+    counts = store.import_all(
+        [("gone@example.org", ""), ("bounced@example.org", ""), ("new@example.org", "")], NOW
+    )
+    assert counts.added == 1
+    assert sorted(counts.kept_out) == ["bounced@example.org", "gone@example.org"]
+    assert store.count(Status.ACTIVE) == 1
+
+
+def test_import_updates_names_of_active_subscribers(store: SubscriberStore) -> None:
+    """Importing an active address with a new name renames it; the same name changes nothing."""
+    store.add("ann@example.org", "Ann", NOW)
+    counts = store.import_all([("ann@example.org", "Ann Smith"), ("ANN@example.org", "")], NOW)
+    assert (counts.renamed, counts.unchanged) == (1, 1)
+    found = store.get("ann@example.org")
+    assert found is not None
+    assert found.name == "Ann Smith"
+
+
+def test_add_re_subscribes_explicitly(store: SubscriberStore) -> None:
+    """``add`` is the explicit way back for an unsubscribed address."""
+    store.set_status("ann@example.org", Status.UNSUBSCRIBED, NOW)
+    assert store.add("ann@example.org", "", NOW) is True
+    found = store.get("ann@example.org")
+    assert found is not None
+    assert found.status is Status.ACTIVE
+
+
+def test_addresses_match_case_insensitively(store: SubscriberStore) -> None:
+    """ANN@example.org and ann@example.org are one subscriber."""
+    store.add("ann@example.org", "", NOW)
+    assert store.add("ANN@example.org", "", NOW) is False
+    assert len(store.all()) == 1
+
+
+def test_token_round_trips() -> None:
+    """A token names the address it was made for."""
+    assert verify_token(SECRET, make_token(SECRET, "ann@example.org")) == "ann@example.org"
+
+
+def test_token_is_url_safe() -> None:
+    """Tokens use only URL-safe characters and no padding."""
+    token = make_token(SECRET, "o'hara+tag@example.org")
+    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+def test_forged_token_is_refused() -> None:
+    """A token for another address with a copied signature fails."""
+    good = make_token(SECRET, "ann@example.org")
+    forged = make_token(b"x" * 32, "bob@example.org").split(".")[0] + "." + good.split(".")[1]
+    assert verify_token(SECRET, forged) is None
+    assert verify_token(SECRET, make_token(b"other-secret-1234", "ann@example.org")) is None
+
+
+@pytest.mark.parametrize("cut", [1, 2, 5, 20, 43])
+def test_truncated_token_is_refused(cut: int) -> None:
+    """A token cut short (a wrapped link) fails."""
+    token = make_token(SECRET, "ann@example.org")
+    assert verify_token(SECRET, token[:-cut]) is None
+
+
+@pytest.mark.parametrize("token", ["", ".", "abc", "!!!.???", "YW5u.", ".YW5u", "YW5u=.abc"])
+def test_malformed_token_is_refused(token: str) -> None:
+    """Garbage is refused without an exception."""
+    assert verify_token(SECRET, token) is None
+
+
+def test_cli_add_list_remove(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """add, list and remove through the CLI, with statuses shown."""
+    config = str(write_config(tmp_path))
+    assert main(["--config", config, "subscribers", "add", "Ann@Example.org", "--name", "Ann"]) == 0
+    assert main(["--config", config, "subscribers", "add", "bob@example.org"]) == 0
+    assert main(["--config", config, "subscribers", "remove", "bob@example.org"]) == 0
+    capsys.readouterr()
+    assert main(["--config", config, "subscribers", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["active       Ann@example.org  Ann", "unsubscribed bob@example.org"]
+
+
+def test_cli_add_refuses_a_bad_address(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad address is refused with a hint and a non-zero exit."""
+    config = str(write_config(tmp_path))
+    assert main(["--config", config, "subscribers", "add", "nobody"]) != 0
+    assert "not a valid address" in capsys.readouterr().err
+
+
+def test_cli_import_reports_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A good import says how many were added."""
+    config = str(write_config(tmp_path))
+    path = write_csv(tmp_path, "email,name\nann@example.org,Ann\nbob@example.org,Bob\n")
+    assert main(["--config", config, "subscribers", "import", str(path)]) == 0
+    assert "2 added" in capsys.readouterr().out
+
+
+def test_sample_subscribers_csv_imports() -> None:
+    """The bundled config/subscribers.csv is valid."""
+    sample = Path(__file__).resolve().parent.parent / "config" / "subscribers.csv"
+    assert len(read_csv(sample)) >= 2

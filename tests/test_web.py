@@ -1,0 +1,283 @@
+"""``swfeed serve`` in a thread on 127.0.0.1, exercised by a real HTTP client (httpx)."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from swfeed.config import Config, load_config
+from swfeed.store import Database
+from swfeed.store.subscribers import Status, SubscriberStore
+from swfeed.subscribers import make_token
+from swfeed.web import accepts_gzip, server
+from tests.smtpfixture import NOW, SECRET, write_config
+
+RSS = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+    + "x" * 600
+    + "</channel></rss>"
+)
+ATOM = '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"></feed>'
+JSON_FEED = '{"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": []}'
+
+
+@dataclass
+class Site:
+    """A running server, its client, and its config."""
+
+    client: httpx.Client
+    config: Config
+
+    def status(self, address: str) -> Status | None:
+        db = Database(self.config.store.path)
+        try:
+            found = SubscriberStore(db).get(address)
+            return found.status if found else None
+        finally:
+            db.close()
+
+    def file(self, relative: str) -> Path:
+        return self.config.output.path / relative
+
+
+def populate(public: Path) -> None:
+    (public / "feeds").mkdir(parents=True)
+    (public / "digest").mkdir()
+    (public / "feeds" / "rss.xml").write_text(RSS, encoding="utf-8")
+    (public / "feeds" / "atom.xml").write_text(ATOM, encoding="utf-8")
+    (public / "feeds" / "feed.json").write_text(JSON_FEED, encoding="utf-8")
+    (public / "digest" / "index.html").write_text("<!doctype html><title>Issues</title>")
+    (public / "index.html").write_text("<!doctype html><title>Home</title>")
+    (public / ".secret").write_text("hidden")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    """The app on a real uvicorn server in a thread, with a subscriber ann@example.org."""
+    config = load_config(write_config(tmp_path, method="outbox"))
+    populate(config.output.path)
+    db = Database(config.store.path)
+    SubscriberStore(db).add("ann@example.org", "Ann", NOW)
+    db.close()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    running = server(config, "127.0.0.1", port)
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not running.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.01)
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        yield Site(client, config)
+    running.should_exit = True
+    thread.join(timeout=10)
+    listener.close()
+
+
+def token(address: str = "ann@example.org") -> str:
+    return make_token(SECRET.encode(), address)
+
+
+@pytest.mark.parametrize(
+    ("path", "media_type"),
+    [
+        ("/feeds/rss.xml", "application/rss+xml; charset=utf-8"),
+        ("/feeds/atom.xml", "application/atom+xml; charset=utf-8"),
+        ("/feeds/feed.json", "application/feed+json"),
+        ("/index.html", "text/html; charset=utf-8"),
+    ],
+)
+def test_feeds_get_their_media_types(site: Site, path: str, media_type: str) -> None:
+    """RSS, Atom and JSON Feed are served with their own media types."""
+    response = site.client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == media_type
+
+
+def test_response_carries_validators(site: Site) -> None:
+    """Files come with a strong ETag and Last-Modified."""
+    response = site.client.get("/feeds/atom.xml")
+    assert response.headers["etag"].startswith('"')
+    assert response.headers["last-modified"].endswith("GMT")
+    assert response.text == ATOM
+
+
+def test_if_none_match_gets_304(site: Site) -> None:
+    """A matching If-None-Match gets 304 with no body and the same ETag."""
+    first = site.client.get("/feeds/rss.xml")
+    again = site.client.get("/feeds/rss.xml", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == first.headers["etag"]
+
+
+def test_if_modified_since_gets_304(site: Site) -> None:
+    """An If-Modified-Since at or after Last-Modified gets 304."""
+    first = site.client.get("/feeds/atom.xml")
+    since = first.headers["last-modified"]
+    again = site.client.get("/feeds/atom.xml", headers={"If-Modified-Since": since})
+    assert again.status_code == 304
+
+
+def test_changed_file_gets_a_new_etag(site: Site) -> None:
+    """After the file changes, the old ETag no longer matches and the new body comes."""
+    first = site.client.get("/feeds/atom.xml")
+    site.file("feeds/atom.xml").write_text(ATOM.replace("</feed>", "<title>n</title></feed>"))
+    again = site.client.get("/feeds/atom.xml", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 200
+    assert again.headers["etag"] != first.headers["etag"]
+    assert "<title>n</title>" in again.text
+
+
+def test_rewritten_identical_file_keeps_its_etag(site: Site) -> None:
+    """Rewriting the same bytes keeps the ETag (it comes from the content)."""
+    first = site.client.get("/feeds/atom.xml")
+    time.sleep(0.01)
+    site.file("feeds/atom.xml").write_text(ATOM)
+    again = site.client.get("/feeds/atom.xml", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+
+
+def test_gzip_when_accepted(site: Site) -> None:
+    """Text is gzipped for clients that accept it, with Vary and its own ETag."""
+    raw = site.client.get("/feeds/rss.xml", headers={"Accept-Encoding": "identity"})
+    with site.client.stream("GET", "/feeds/rss.xml", headers={"Accept-Encoding": "gzip"}) as zipped:
+        body = b"".join(zipped.iter_raw())
+        headers = zipped.headers
+    assert headers["content-encoding"] == "gzip"
+    assert headers["vary"] == "Accept-Encoding"
+    assert gzip.decompress(body).decode() == RSS
+    assert "content-encoding" not in raw.headers
+    assert headers["etag"] != raw.headers["etag"]
+
+
+def test_gzip_etag_revalidates(site: Site) -> None:
+    """The gzipped representation's ETag gets a 304 too."""
+    first = site.client.get("/feeds/rss.xml", headers={"Accept-Encoding": "gzip"})
+    again = site.client.get(
+        "/feeds/rss.xml",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": first.headers["etag"]},
+    )
+    assert again.status_code == 304
+
+
+def test_head_has_headers_and_no_body(site: Site) -> None:
+    """HEAD answers with the headers (and length) of GET, without a body."""
+    response = site.client.head("/feeds/atom.xml", headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["content-length"] == str(len(ATOM))
+
+
+def test_folder_redirects_then_serves_index(site: Site) -> None:
+    """/digest redirects to /digest/, which serves its index.html."""
+    response = site.client.get("/digest")
+    assert response.status_code == 301
+    assert response.headers["location"] == "/digest/"
+    assert site.client.get("/digest/").text.startswith("<!doctype html><title>Issues")
+
+
+@pytest.mark.parametrize(
+    "path", ["/missing.xml", "/.secret", "/%2e%2e/swfeed.yaml", "/feeds/%2e%2e/%2e%2e/swfeed.yaml"]
+)
+def test_missing_hidden_and_outside_paths_get_404(site: Site, path: str) -> None:
+    """Missing files, dot files and paths leading outside the folder get 404."""
+    response = site.client.get(
+        httpx.URL(site.client.base_url.join("/").copy_with(raw_path=path.encode()))
+    )
+    assert response.status_code == 404
+
+
+def test_unsubscribe_get_only_asks(site: Site) -> None:
+    """GET shows a confirmation page with a POST form and changes nothing."""
+    response = site.client.get("/unsubscribe", params={"t": token()})
+    assert response.status_code == 200
+    assert "ann@example.org" in response.text
+    assert "<form method=post" in response.text
+    assert response.headers["cache-control"] == "no-store"
+    assert site.status("ann@example.org") is Status.ACTIVE
+
+
+def test_unsubscribe_form_post(site: Site) -> None:
+    """POSTing the confirmation form unsubscribes."""
+    response = site.client.post(f"/unsubscribe?t={token()}", data={})
+    assert response.status_code == 200
+    assert "unsubscribed" in response.text
+    assert site.status("ann@example.org") is Status.UNSUBSCRIBED
+
+
+def test_unsubscribe_token_in_form_body(site: Site) -> None:
+    """The token may also come as the form field ``t``."""
+    response = site.client.post("/unsubscribe", data={"t": token()})
+    assert response.status_code == 200
+    assert site.status("ann@example.org") is Status.UNSUBSCRIBED
+
+
+def test_one_click_post(site: Site) -> None:
+    """The RFC 8058 one-click POST (multipart, List-Unsubscribe=One-Click) unsubscribes."""
+    response = site.client.post(
+        f"/unsubscribe?t={token()}", files={"List-Unsubscribe": (None, "One-Click")}
+    )
+    assert response.status_code == 200
+    assert site.status("ann@example.org") is Status.UNSUBSCRIBED
+
+
+def test_unsubscribe_twice_is_harmless(site: Site) -> None:
+    """A repeated POST answers 200 again and keeps the address unsubscribed."""
+    site.client.post(f"/unsubscribe?t={token()}", data={"List-Unsubscribe": "One-Click"})
+    again = site.client.post(f"/unsubscribe?t={token()}", data={"List-Unsubscribe": "One-Click"})
+    assert again.status_code == 200
+    assert site.status("ann@example.org") is Status.UNSUBSCRIBED
+
+
+@pytest.mark.parametrize("cut", [1, 10, 40])
+def test_truncated_token_gets_400(site: Site, cut: int) -> None:
+    """A token cut short gets 400 and changes nothing."""
+    response = site.client.post(f"/unsubscribe?t={token()[:-cut]}")
+    assert response.status_code == 400
+    assert site.status("ann@example.org") is Status.ACTIVE
+
+
+def test_forged_token_gets_400(site: Site) -> None:
+    """A token signed with another secret gets 400 and changes nothing."""
+    forged = make_token(b"not-the-secret-at-all", "ann@example.org")
+    assert site.client.post(f"/unsubscribe?t={forged}").status_code == 400
+    assert site.client.get(f"/unsubscribe?t={forged}").status_code == 400
+    assert site.status("ann@example.org") is Status.ACTIVE
+
+
+def test_missing_token_gets_400(site: Site) -> None:
+    """No token at all gets 400."""
+    assert site.client.post("/unsubscribe").status_code == 400
+
+
+def test_unknown_address_is_kept_out(site: Site) -> None:
+    """A valid token for an address not on the list is stored as unsubscribed."""
+    response = site.client.post(f"/unsubscribe?t={token('gone@example.org')}")
+    assert response.status_code == 200
+    assert site.status("gone@example.org") is Status.UNSUBSCRIBED
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("gzip, deflate", True),
+        ("br;q=1.0, gzip;q=0", False),
+        ("identity", False),
+        ("*", True),
+        ("", False),
+    ],
+)
+def test_accept_encoding_parsing(header: str, expected: bool) -> None:
+    """gzip is used only when allowed and not q=0."""
+    assert accepts_gzip(header) is expected
