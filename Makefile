@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 CONFIG ?= config/swfeed.yaml
 
-.PHONY: run test lint typecheck check clean
+.PHONY: run serve test lint typecheck check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,20 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The sample config reads its unsubscribe-link secret from the environment; a sample run
+# without one uses a throwaway value (never do that in production: set your own secret).
+SAMPLE_SECRET = sample-only-secret-set-your-own-SWFEED_UNSUBSCRIBE_SECRET
+SWFEED  = SWFEED_UNSUBSCRIBE_SECRET="$${SWFEED_UNSUBSCRIBE_SECRET:-$(SAMPLE_SECRET)}" \
+          $(BIN)/swfeed --config $(CONFIG)
+
 run: $(VENV)/.installed
-	$(BIN)/swfeed --config $(CONFIG) publish
+	$(SWFEED) publish
+	$(SWFEED) subscribers import config/subscribers.csv
+	$(SWFEED) digest send
+	@echo "feeds: public/feeds/  digest archive: public/digest/  mail: var/outbox/new/"
+
+serve: $(VENV)/.installed
+	$(SWFEED) serve
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

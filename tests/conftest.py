@@ -37,3 +37,12 @@ def write_config(tmp_path: Path) -> WriteConfig:
         return path
 
     return write
+
+
+SAMPLE_SECRET = "sample-unsubscribe-secret-for-tests-only"
+
+
+@pytest.fixture(autouse=True)
+def sample_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample config reads its unsubscribe secret from the environment: give it one."""
+    monkeypatch.setenv("SWFEED_UNSUBSCRIBE_SECRET", SAMPLE_SECRET)

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from swfeed.config import Config, config_path, json_schema, load_config
 from swfeed.errors import ConfigError, ConfigErrors
-from tests.conftest import MINIMAL_CONFIG, ROOT, WriteConfig
+from tests.conftest import MINIMAL_CONFIG, ROOT, SAMPLE_SECRET, WriteConfig
 
 
 def errors_of(path: Path, environ: dict[str, str] | None = None) -> list[str]:
@@ -30,9 +30,19 @@ def test_minimal_config_loads(write_config: WriteConfig) -> None:
 
 
 def test_sample_config_loads() -> None:
-    """The bundled, commented sample config validates."""
-    config = load_config(ROOT / "config" / "swfeed.yaml", environ={})
+    """The bundled, commented sample config validates once its secret is set."""
+    environ = {"SWFEED_UNSUBSCRIBE_SECRET": SAMPLE_SECRET}
+    config = load_config(ROOT / "config" / "swfeed.yaml", environ=environ)
     assert config.sources[0].name == "site"
+    assert config.delivery is not None
+    assert config.delivery.method == "outbox"
+
+
+def test_sample_config_names_the_missing_secret() -> None:
+    """Without its environment variable the sample says which one to set, and where."""
+    [error] = errors_of(ROOT / "config" / "swfeed.yaml")
+    assert "delivery.unsubscribe_secret: environment variable SWFEED_UNSUBSCRIBE_SECRET" in error
+    assert "export SWFEED_UNSUBSCRIBE_SECRET=" in error
 
 
 def test_relative_paths_resolve_against_config_folder(write_config: WriteConfig) -> None:

@@ -17,10 +17,11 @@ SAMPLE = Path(__file__).resolve().parent.parent / "config" / "swfeed.yaml"
 
 
 def uncomment_delivery(text: str) -> str:
-    """The sample with its ``# delivery:`` block (and everything under it) switched on."""
-    start = text.index("# delivery:")
+    """The sample with its commented ``smtp:`` block switched on and ``method: smtp``."""
+    start = text.index("  # smtp:")
     head, block = text[:start], text[start:]
-    lines = [re.sub(r"^# ?", "", line) for line in block.splitlines()]
+    lines = [re.sub(r"^  # ?", "  ", line) for line in block.splitlines()]
+    head = head.replace("  method: outbox\n", "  method: smtp\n")
     return head + "\n".join(lines) + "\n"
 
 
@@ -30,7 +31,7 @@ def test_sample_config_still_validates() -> None:
 
 
 def test_sample_delivery_section_validates_when_switched_on(tmp_path: Path) -> None:
-    """Uncommenting the sample's delivery: section gives a valid config."""
+    """Switching the sample to its commented smtp: example gives a valid config."""
     path = tmp_path / "config" / "swfeed.yaml"
     path.parent.mkdir()
     (tmp_path / "content").mkdir()
@@ -38,6 +39,10 @@ def test_sample_delivery_section_validates_when_switched_on(tmp_path: Path) -> N
     environ = {"SWFEED_UNSUBSCRIBE_SECRET": "s" * 32, "SWFEED_SMTP_PASSWORD": "pw"}
     config = load_config(path, environ=environ)
     assert config.delivery is not None
+    assert config.delivery.method == "smtp"
+    assert config.delivery.smtp is not None
+    assert config.delivery.smtp.password is not None
+    assert config.delivery.smtp.password.get_secret_value() == "pw"
     assert config.delivery.unsubscribe_secret is not None
     assert config.delivery.unsubscribe_secret.get_secret_value() == "s" * 32
     assert message_settings(config).unsubscribe_url == "https://www.securitywomen.org/unsubscribe"

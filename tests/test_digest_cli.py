@@ -49,7 +49,7 @@ def site(tmp_path: Path) -> Path:
 
 def test_sample_digest_section_validates(site: Path) -> None:
     """The commented digest example in config/swfeed.yaml is valid once uncommented."""
-    config = load_config(site, environ={})
+    config = load_config(site)
     assert config.digest is not None
     assert config.digest.max_articles == 12
     assert "Example Street" in config.digest.postal_address
@@ -70,7 +70,7 @@ def test_preview_writes_three_files_and_freezes_nothing(
     for name in ("digest.html", "digest.txt", "digest.eml"):
         assert f"wrote     {out / name}" in printed
         assert (out / name).is_file()
-    config = load_config(site, environ={})
+    config = load_config(site)
     assert IssueStore(Database(config.store.path)).list() == []
 
 
@@ -136,11 +136,12 @@ def test_bad_period_is_a_clear_error(site: Path, capsys: pytest.CaptureFixture[s
 def test_without_digest_section_commands_say_how_to_enable(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """With the digest commented out (the sample as shipped), the error names the fix."""
+    """With no digest section in the config, the error names the fix."""
     shutil.copytree(ROOT / "content", tmp_path / "content")
     (tmp_path / "config").mkdir()
     config = tmp_path / "config" / "swfeed.yaml"
-    shutil.copy(ROOT / "config" / "swfeed.yaml", config)
+    sample = (ROOT / "config" / "swfeed.yaml").read_text(encoding="utf-8")
+    config.write_text(sample.split("# The weekly digest email")[0], encoding="utf-8")
     assert main(["--config", str(config), "digest", "preview"]) == 1
     err = capsys.readouterr().err
     assert "the digest is not configured" in err

@@ -1,0 +1,63 @@
+"""``swfeed run`` (the unattended service) and ``swfeed status`` (what it did, what is next)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from datetime import UTC, datetime
+
+from swfeed.clock import Clock, clock_from_env
+from swfeed.config import config_path, load_config
+from swfeed.errors import EXIT_OK
+from swfeed.logs import LOG_FORMATS, configure_logging
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``run`` and ``status``."""
+    run = subparsers.add_parser(
+        "run", help="run unattended: fetch on a schedule, rebuild feeds, send the weekly digest"
+    )
+    run.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="text: key=value lines (default); json: one JSON object per line",
+    )
+    run.set_defaults(handler=cmd_run)
+    status = subparsers.add_parser(
+        "status", help="sources, newest article, next fetch and digest, last issues, daemon"
+    )
+    status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    status.set_defaults(handler=cmd_status)
+
+
+def process_clock() -> Clock:
+    """The clock of this process: real, unless the test-only SWFEED_TEST_CLOCK is set."""
+    return clock_from_env(os.environ, datetime.now(UTC))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from swfeed.daemon import run_daemon
+
+    clock = process_clock()
+    configure_logging(args.log_format)
+    return run_daemon(config_path(args.config), clock)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from swfeed.status import gather_status, render_text, to_json
+    from swfeed.store import Database
+
+    config = load_config(config_path(args.config))
+    now = process_clock().now()
+    if not config.store.path.exists():
+        print(f"no store yet at {config.store.path}: run `swfeed publish` or `swfeed run`")
+        return EXIT_OK
+    db = Database(config.store.path)
+    try:
+        status = gather_status(config, db, now)
+    finally:
+        db.close()
+    print(json.dumps(to_json(status), indent=2) if args.json else render_text(status))
+    return EXIT_OK

@@ -1,0 +1,235 @@
+"""``swfeed status``: what the service did last and will do next, gathered from the store.
+
+``gather_status`` reads the store (sources, articles, issues and their delivery ledger) and
+the daemon's lock and info file; ``render_text`` and ``to_json`` present it. Nothing here
+writes anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from swfeed.config import Config
+from swfeed.daemonlock import DaemonInfo, running_daemon
+from swfeed.models import Article
+from swfeed.scheduler import digest_enabled, next_digest_time
+from swfeed.store import Database
+from swfeed.store.articles import ArticleStore
+from swfeed.store.deliveries import DeliveryStore, State
+from swfeed.store.issues import IssueStore
+
+COUNTED_STATES = ("sent", "deferred", "failed", "unknown", "pending")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLine:
+    name: str
+    kind: str
+    last_fetch: datetime | None
+    last_ok: datetime | None
+    last_result: str | None
+    failures: int
+    next_attempt: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssueLine:
+    period: str
+    status: str
+    created: datetime
+    articles: int
+    note: str | None
+    deliveries: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    now: datetime
+    zone: ZoneInfo
+    sources: list[SourceLine]
+    article_count: int
+    newest: Article | None
+    daemon: DaemonInfo | None
+    next_fetch: datetime | None
+    next_digest: datetime | None
+    digest_schedule: str | None
+    issues: list[IssueLine]
+
+
+def gather_status(config: Config, db: Database, now: datetime, issue_limit: int = 5) -> Status:
+    """Everything ``swfeed status`` shows, read from the store and the daemon lock."""
+    articles = ArticleStore(db)
+    daemon = running_daemon(config.store.path)
+    enabled = digest_enabled(config)
+    next_digest = next_digest_time(config.schedule, config.site.zone, now) if enabled else None
+    if daemon is not None and daemon.next_digest is not None:
+        next_digest = daemon.next_digest
+    newest = articles.latest(now, 1)
+    return Status(
+        now=now,
+        zone=config.site.zone,
+        sources=[_source_line(articles, source.name, source.kind) for source in config.sources],
+        article_count=articles.count(),
+        newest=newest[0] if newest else None,
+        daemon=daemon,
+        next_fetch=daemon.next_fetch if daemon else None,
+        next_digest=next_digest,
+        digest_schedule=f"{config.schedule.digest} {config.site.timezone}" if enabled else None,
+        issues=_issue_lines(db, issue_limit),
+    )
+
+
+def _source_line(articles: ArticleStore, name: str, kind: str) -> SourceLine:
+    state = articles.source_status(name)
+    return SourceLine(
+        name=name,
+        kind=kind,
+        last_fetch=state.last_fetch,
+        last_ok=state.last_ok,
+        last_result=state.last_result,
+        failures=state.failures,
+        next_attempt=state.next_attempt,
+    )
+
+
+def _issue_lines(db: Database, limit: int) -> list[IssueLine]:
+    ledger = DeliveryStore(db)
+    lines = []
+    for record in IssueStore(db).list(limit):
+        counts = ledger.counts(record.issue.period)
+        lines.append(
+            IssueLine(
+                period=record.issue.period,
+                status=record.status,
+                created=record.issue.created,
+                articles=len(record.issue.article_ids),
+                note=record.note,
+                deliveries={state: counts.get(State(state), 0) for state in COUNTED_STATES},
+            )
+        )
+    return lines
+
+
+def render_text(status: Status) -> str:
+    """The report for a terminal, times in the site's zone."""
+    lines = [_daemon_text(status)]
+    lines.append("sources:")
+    lines += [f"  {_source_text(source, status.zone)}" for source in status.sources]
+    lines.append(f"articles: {status.article_count}")
+    if status.newest is not None:
+        newest = status.newest
+        lines.append(f"  newest: {newest.title} ({_when(newest.published, status.zone)})")
+    lines.append(f"next fetch: {_next_fetch_text(status)}")
+    lines.append(f"next digest: {_next_digest_text(status)}")
+    lines.append("issues:" if status.issues else "issues: none yet")
+    lines += [f"  {_issue_text(issue)}" for issue in status.issues]
+    return "\n".join(lines)
+
+
+def _daemon_text(status: Status) -> str:
+    daemon = status.daemon
+    if daemon is None:
+        return "daemon: not running"
+    since = f", since {_when(daemon.started, status.zone)}" if daemon.started else ""
+    return f"daemon: running (pid {daemon.pid}{since})"
+
+
+def _source_text(source: SourceLine, zone: ZoneInfo) -> str:
+    head = f"{source.name} ({source.kind}): "
+    if source.last_fetch is None:
+        return head + "never fetched"
+    if source.failures:
+        retry = f"; next attempt {_when(source.next_attempt, zone)}" if source.next_attempt else ""
+        error = (source.last_result or "").splitlines()[0] if source.last_result else ""
+        return (
+            f"{head}FAILING ({source.failures} in a row, last {_when(source.last_fetch, zone)})"
+            f"{retry}: {error}"
+        )
+    return f"{head}ok, last fetch {_when(source.last_fetch, zone)}: {source.last_result or ''}"
+
+
+def _next_fetch_text(status: Status) -> str:
+    if status.next_fetch is not None:
+        return _when(status.next_fetch, status.zone)
+    return "none (the daemon is not running; `swfeed run` fetches on a schedule)"
+
+
+def _next_digest_text(status: Status) -> str:
+    if status.next_digest is None:
+        return "off (no digest or delivery section, or digest.enabled is false)"
+    text = f"{_when(status.next_digest, status.zone)} ({status.digest_schedule})"
+    return text if status.daemon else text + ", when the daemon runs"
+
+
+def _issue_text(issue: IssueLine) -> str:
+    note = f" ({issue.note})" if issue.note else ""
+    head = f"{issue.period}  {issue.status:<8}"
+    if not any(issue.deliveries.values()):
+        return f"{head} {_plural(issue.articles, 'article')}{note}"
+    counts = ", ".join(
+        f"{state} {count}"
+        for state, count in issue.deliveries.items()
+        if count or state != "pending"
+    )
+    return f"{head} {_plural(issue.articles, 'article')}; {counts}{note}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _when(moment: datetime | None, zone: ZoneInfo) -> str:
+    if moment is None:
+        return "-"
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def to_json(status: Status) -> dict[str, Any]:
+    """The same report as JSON-ready data (times in ISO 8601)."""
+    daemon = status.daemon
+    return {
+        "now": status.now.isoformat(),
+        "daemon": {"running": daemon is not None, "pid": daemon.pid if daemon else None},
+        "sources": [_source_json(source) for source in status.sources],
+        "articles": status.article_count,
+        "newest_article": _newest_json(status.newest),
+        "next_fetch": _iso(status.next_fetch),
+        "next_digest": _iso(status.next_digest),
+        "issues": [_issue_json(issue) for issue in status.issues],
+    }
+
+
+def _source_json(source: SourceLine) -> dict[str, Any]:
+    return {
+        "name": source.name,
+        "kind": source.kind,
+        "last_fetch": _iso(source.last_fetch),
+        "last_ok": _iso(source.last_ok),
+        "last_result": source.last_result,
+        "failures": source.failures,
+        "next_attempt": _iso(source.next_attempt),
+    }
+
+
+def _newest_json(article: Article | None) -> dict[str, Any] | None:
+    if article is None:
+        return None
+    return {"id": article.id, "title": article.title, "published": article.published.isoformat()}
+
+
+def _issue_json(issue: IssueLine) -> dict[str, Any]:
+    return {
+        "period": issue.period,
+        "status": issue.status,
+        "created": issue.created.isoformat(),
+        "articles": issue.articles,
+        "note": issue.note,
+        "deliveries": issue.deliveries,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

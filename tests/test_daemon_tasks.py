@@ -1,0 +1,135 @@
+"""The daemon's tasks run in-process with ``now`` passed in: rebuilds, failures, reloads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from swfeed.clock import Clock
+from swfeed.config import load_config
+from swfeed.daemon import Daemon
+from swfeed.daemonlock import DaemonLock
+from swfeed.sources.http import backoff_delay
+from swfeed.store.issues import IssueStore
+from tests.daemonsite import Site, make_site
+
+NOW = datetime(2026, 3, 25, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Site:
+    made = make_site(tmp_path / "site")
+    made.write_config()
+    return made
+
+
+@pytest.fixture
+def daemon(site: Site) -> Iterator[Daemon]:
+    lock = DaemonLock(site.store)
+    lock.acquire()
+    clock = Clock(start=NOW, real_start=NOW)
+    made = Daemon(site.config, load_config(site.config), clock, lock)
+    try:
+        yield made
+    finally:
+        made.db.close()
+        lock.release()
+
+
+def events(logs: Sequence[MutableMapping[str, Any]], name: str) -> list[MutableMapping[str, Any]]:
+    return [entry for entry in logs if entry["event"] == name]
+
+
+def test_unchanged_fetch_does_not_rebuild(daemon: Daemon) -> None:
+    """The second fetch with nothing new writes no feeds."""
+    with capture_logs() as logs:
+        daemon.fetch(NOW)
+        daemon.fetch(NOW + timedelta(minutes=15))
+    assert len(events(logs, "feeds_built")) == 1
+
+
+def test_edited_article_rebuilds(daemon: Daemon, site: Site) -> None:
+    """A changed article file makes the next fetch rebuild the feeds."""
+    daemon.fetch(NOW)
+    site.add_article("fresh", "A fresh story from Juba", "2026-03-24")
+    with capture_logs() as logs:
+        daemon.fetch(NOW + timedelta(minutes=15))
+    assert events(logs, "source_changed")[0]["new"] == 1
+    assert events(logs, "feeds_built")[0]["written"] > 0
+
+
+def test_future_article_rebuilds_when_it_becomes_visible(daemon: Daemon, site: Site) -> None:
+    """An article dated tomorrow changes nothing today and rebuilds the feeds tomorrow."""
+    site.add_article("tomorrow", "Embargoed until Thursday", "2026-03-26 10:00")
+    with capture_logs() as logs:
+        daemon.fetch(NOW)
+        daemon.fetch(NOW + timedelta(hours=1))
+        daemon.fetch(NOW + timedelta(days=1))
+    assert len(events(logs, "feeds_built")) == 2
+    assert "Embargoed until Thursday" in site.atom.read_text(encoding="utf-8")
+
+
+def test_a_failing_step_is_logged_and_the_next_step_still_runs(daemon: Daemon, site: Site) -> None:
+    """A build that cannot write is logged as task_failed; the task carries on."""
+    (site.root / "public").write_text("not a folder")
+    with capture_logs() as logs:
+        daemon.run_task("fetch")
+    assert events(logs, "task_failed")[0]["task"] == "fetch"
+    assert (site.store.parent / "swfeed.sqlite3.daemon.json").exists()
+
+
+def test_reload_refuses_a_new_store_path(daemon: Daemon, site: Site) -> None:
+    """Switching stores needs a restart: the reload is rejected and the old config kept."""
+    text = site.config.read_text().replace("var/swfeed.sqlite3", "var/other.sqlite3")
+    site.config.write_text(text)
+    old = daemon.config
+    with capture_logs() as logs:
+        daemon.reload()
+    assert daemon.config is old
+    assert "store.path changed" in events(logs, "config_rejected")[0]["error"]
+
+
+def test_reload_applies_the_new_schedule(daemon: Daemon, site: Site) -> None:
+    """A reloaded config's schedule replaces the jobs (no delivery section: no digest job)."""
+    text = site.config.read_text().replace("fetch_every: 1h", "fetch_every: 5m")
+    site.config.write_text(text)
+    daemon.reload()
+    assert [job.id for job in daemon.scheduler.get_jobs()] == ["fetch"]
+    assert daemon.config.schedule.fetch_every == timedelta(minutes=5)
+
+
+def test_digest_check_without_delivery_does_nothing(daemon: Daemon) -> None:
+    """With no delivery section the digest check makes no issue at all."""
+    daemon.check_digest(NOW)
+    assert IssueStore(daemon.db).list() == []
+
+
+def test_failing_source_is_logged_and_retried_with_backoff(daemon: Daemon, site: Site) -> None:
+    """A vanished content folder is logged with its failure count; the retry backs off."""
+    daemon.fetch(NOW)
+    site.content.rename(site.root / "content-away")
+    retry = NOW + timedelta(minutes=30) + backoff_delay(2)
+    with capture_logs() as logs:
+        daemon.fetch(NOW + timedelta(minutes=15))
+        daemon.fetch(NOW + timedelta(minutes=30))
+        daemon.fetch(retry - timedelta(seconds=1))
+    failed = events(logs, "source_failed")
+    assert [event["failures"] for event in failed] == [1, 2]
+    assert failed[1]["next_attempt"] == retry.isoformat()
+    assert events(logs, "source_backoff")[0]["source"] == "site"
+
+
+def test_broken_article_is_reported_once_not_at_every_fetch(daemon: Daemon, site: Site) -> None:
+    """A broken file is logged when first seen, and again only after it changed."""
+    broken = site.content / "news" / "broken.md"
+    broken.write_text("---\ntitle: [unclosed\n---\nbody\n", encoding="utf-8")
+    with capture_logs() as logs:
+        daemon.fetch(NOW)
+        daemon.fetch(NOW + timedelta(minutes=15))
+    assert len(events(logs, "article_problem")) == 1
+    assert "broken.md" in events(logs, "article_problem")[0]["error"]
