@@ -23,13 +23,16 @@ SWFEED  = SWFEED_UNSUBSCRIBE_SECRET="$${SWFEED_UNSUBSCRIBE_SECRET:-$(SAMPLE_SECR
           $(BIN)/swfeed --config $(CONFIG)
 
 run: $(VENV)/.installed
-	$(SWFEED) publish
-	$(SWFEED) subscribers import config/subscribers.csv
-	$(SWFEED) digest send
+	@echo "+ swfeed publish"
+	@$(SWFEED) publish
+	@echo "+ swfeed subscribers import config/subscribers.csv"
+	@$(SWFEED) subscribers import config/subscribers.csv
+	@echo "+ swfeed digest send"
+	@$(SWFEED) digest send
 	@echo "feeds: public/feeds/  digest archive: public/digest/  mail: var/outbox/new/"
 
 serve: $(VENV)/.installed
-	$(SWFEED) serve
+	@$(SWFEED) serve
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

@@ -20,6 +20,7 @@ import html
 import mimetypes
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
@@ -223,9 +224,10 @@ def _page(status: int, title: str, body_html: str) -> HTMLResponse:
 class Unsubscribe:
     """GET: confirmation page; POST: unsubscribe. The token alone says who."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, now: Callable[[], datetime]) -> None:
         self.config = config
         self.secret = unsubscribe_secret(config)
+        self.now = now
 
     async def handle(self, request: Request) -> Response:
         token = request.query_params.get("t", "")
@@ -245,13 +247,10 @@ class Unsubscribe:
         return self._confirm(address, token)
 
     def _unsubscribe(self, address: str) -> None:
-        db = Database(self.config.store.path)
-        try:
+        with Database(self.config.store.path) as db:
             SubscriberStore(db).set_status(
-                address, Status.UNSUBSCRIBED, datetime.now(UTC), "unsubscribed by link"
+                address, Status.UNSUBSCRIBED, self.now(), "unsubscribed by link"
             )
-        finally:
-            db.close()
 
     def _confirm(self, address: str, token: str) -> Response:
         title = html.escape(self.config.site.title)
@@ -285,8 +284,15 @@ async def _form_token(request: Request) -> str:
     return values.get("t", [""])[0]
 
 
-def create_app(config: Config) -> Starlette:
-    """The whole site: /unsubscribe, then every file of the output folder."""
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(config: Config, now: Callable[[], datetime] = _utc_now) -> Starlette:
+    """The whole site: /unsubscribe, then every file of the output folder.
+
+    ``now`` is the server's clock (the time an unsubscription is recorded).
+    """
     site = StaticSite(config.output.path)
 
     async def files(request: Request) -> Response:
@@ -297,7 +303,7 @@ def create_app(config: Config) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/unsubscribe", Unsubscribe(config).handle, methods=["GET", "POST"]),
+            Route("/unsubscribe", Unsubscribe(config, now).handle, methods=["GET", "POST"]),
             Route("/{path:path}", files, methods=["GET", "HEAD"]),
         ]
     )

@@ -75,33 +75,24 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     config = load(args)
-    db = Database(config.store.path)
-    try:
+    with Database(config.store.path) as db:
         reports = pipeline.fetch(config, db, utc_now(), args.source, args.force)
-    finally:
-        db.close()
     print_fetch(reports, sys.stdout)
     return EXIT_RUNTIME if any(report.error for report in reports) else EXIT_OK
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     config = load(args)
-    db = Database(config.store.path)
-    try:
+    with Database(config.store.path) as db:
         report = pipeline.build(config, db, utc_now())
-    finally:
-        db.close()
     print_build(config, report, sys.stdout)
     return EXIT_OK
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
     config = load(args)
-    db = Database(config.store.path)
-    try:
+    with Database(config.store.path) as db:
         result = pipeline.publish(config, db, utc_now())
-    finally:
-        db.close()
     print_fetch(result.sources, sys.stdout)
     if result.build is not None:
         print_build(config, result.build, sys.stdout)

@@ -72,6 +72,12 @@ class Database:
     def close(self) -> None:
         self.conn.close()
 
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 def _statements(script: str) -> list[str]:
     """Split a migration script into statements (``executescript`` would commit early)."""
