@@ -66,7 +66,7 @@ def test_unknown_key_is_rejected_with_hint(write_config: WriteConfig) -> None:
     path = write_config(MINIMAL_CONFIG.replace("  title: Test Site", "  titel: Test Site"))
     problems = errors_of(path)
     assert any(p.startswith(f"{path}:2:3: site.titel: Extra inputs") for p in problems)
-    assert any("check its spelling" in p for p in problems)
+    assert any("Did you mean `title`?" in p for p in problems)
     assert any(p.startswith(f"{path}:1:1: site.title: Field required") for p in problems)
 
 
@@ -180,3 +180,22 @@ def test_schema_file_is_current() -> None:
     """config/swfeed.schema.json matches the models (run `swfeed config schema`)."""
     saved = json.loads((ROOT / "config" / "swfeed.schema.json").read_text(encoding="utf-8"))
     assert saved == json_schema()
+
+
+def test_misspelt_key_suggests_the_right_one(write_config: WriteConfig) -> None:
+    """A misspelt key's hint names the closest valid key and lists the valid ones."""
+    path = write_config(MINIMAL_CONFIG + "feeds:\n  max_itmes: 20\n")
+    [error] = errors_of(path)
+    assert "feeds.max_itmes: Extra inputs are not permitted" in error
+    assert "Did you mean `max_items`?" in error
+
+
+def test_misspelt_key_in_a_source_suggests_by_kind(write_config: WriteConfig) -> None:
+    """Inside a source entry, suggestions come from that kind's keys."""
+    text = MINIMAL_CONFIG + (
+        "  - kind: feed\n    name: partner\n    url: https://p.example.org/feed\n"
+        "    http:\n      retriez: 2\n"
+    )
+    [error] = errors_of(write_config(text))
+    assert "sources[1].http.retriez" in error
+    assert "Did you mean `retries`?" in error

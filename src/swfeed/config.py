@@ -532,7 +532,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     try:
         config = Config.model_validate(doc.data, context=context)
     except ValidationError as exc:
-        raise ConfigErrors(validation_errors(exc, doc)) from None
+        raise ConfigErrors(validation_errors(exc, doc, model=Config)) from None
     return config.model_copy(update={"source_file": path})
 
 

@@ -12,16 +12,17 @@ Used for the config file and for article front matter. Unlike ``yaml.safe_load``
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from swfeed.errors import ConfigError, Location
 
@@ -233,11 +234,16 @@ def _pydantic_hint(error: Mapping[str, Any]) -> str:
 
 
 def validation_errors(
-    exc: ValidationError, doc: YamlDocument, *, prefix: KeyPath = ()
+    exc: ValidationError,
+    doc: YamlDocument,
+    *,
+    prefix: KeyPath = (),
+    model: type[BaseModel] | None = None,
 ) -> list[ConfigError]:
     """Turn pydantic's errors into ``ConfigError``s that name file:line:column and key.
 
-    Never includes the offending input value, so secrets cannot leak into messages.
+    With ``model`` (the model ``doc.data`` was validated against), a misspelt key gets a
+    "did you mean" hint. Never includes the offending input value, so secrets cannot leak.
     """
     errors: list[ConfigError] = []
     for error in exc.errors(include_input=False, include_url=False):
@@ -245,6 +251,8 @@ def validation_errors(
         message = str(error["msg"])
         message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
         ctx_hint = (error.get("ctx") or {}).get("hint")
+        if error["type"] == "extra_forbidden" and model is not None and path:
+            ctx_hint = _did_you_mean(model, doc.data, path) or ctx_hint
         at_value = error["type"] not in ("missing", "extra_forbidden")
         errors.append(
             ConfigError(
@@ -255,6 +263,51 @@ def validation_errors(
             )
         )
     return errors
+
+
+def _did_you_mean(model: type[BaseModel], data: Any, path: KeyPath) -> str | None:
+    """A hint naming the valid key closest to the misspelt last part of ``path``."""
+    allowed = _keys_at(model, data, path[:-1])
+    close = difflib.get_close_matches(str(path[-1]), allowed, n=1, cutoff=0.6)
+    if close:
+        return f"Did you mean `{close[0]}`? Valid keys here: {', '.join(allowed)}."
+    if allowed:
+        return f"Remove this key. Valid keys here: {', '.join(allowed)}."
+    return None
+
+
+def _keys_at(model: type[BaseModel], data: Any, path: KeyPath) -> list[str]:
+    """The field names of the model that validates the mapping at ``path``."""
+    annotation: Any = model
+    node = data
+    for part in path:
+        if isinstance(part, str):
+            current = _model_for(annotation, node)
+            info = current.model_fields.get(part) if current is not None else None
+            annotation = info.annotation if info is not None else None
+        node = _child(node, part)
+    found = _model_for(annotation, node)
+    if found is None:
+        return []
+    return [name for name, info in found.model_fields.items() if not info.exclude]
+
+
+def _model_for(annotation: Any, value: Any) -> type[BaseModel] | None:
+    """The model inside ``annotation`` (unwrapping Optional, list, Annotated, unions) for
+    ``value``; for a tagged union, the member whose ``kind`` matches the value's."""
+    candidates = _models_in(annotation)
+    if len(candidates) > 1 and isinstance(value, dict):
+        for candidate in candidates:
+            kind = candidate.model_fields.get("kind")
+            if kind is not None and value.get("kind") in get_args(kind.annotation):
+                return candidate
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
 
 
 def _strip_union_tags(data: Any, prefix: KeyPath, loc: tuple[str | int, ...]) -> KeyPath:
