@@ -217,7 +217,8 @@ def parse_front_matter(yaml_text: str, path: Path) -> tuple[FrontMatter, YamlDoc
     try:
         return FrontMatter.model_validate(doc.data), doc
     except ValidationError as exc:
-        errors = [as_content_error(error) for error in validation_errors(exc, doc)]
+        found = validation_errors(exc, doc, model=FrontMatter)
+        errors = [as_content_error(error) for error in found]
         raise ArticleFileError(errors) from None
 
 
