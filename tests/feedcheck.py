@@ -11,6 +11,7 @@ a JSON Schema of version 1.1 (both in ``tests/data/schemas``).
 
 from __future__ import annotations
 
+import html
 import html.entities
 import json
 import re
@@ -821,6 +822,31 @@ SITE = "https://news.example.org/"
 HOSTILE_TEXT = 'Q&A: 1 < 2 && "x" > y ]]> <script>alert(1)<x — Zürich, Rwanda’s view &amp; AT&T'
 """Plain text that must survive every format unchanged (no HTML end tags: those are
 ambiguous in RSS titles, and the W3C validator warns about them whatever the encoding)."""
+
+
+def with_lead_figure(article: Article) -> str:
+    """The content a feed carries for ``article``: its lead image as a figure, then the body."""
+    if article.image is None:
+        return article.body_html
+    credit = f"<figcaption>{html.escape(article.image.credit)}</figcaption>"
+    figure = (
+        f'<figure><img alt="{html.escape(article.image.alt)}" '
+        f'src="{html.escape(article.image.url)}">{credit if article.image.credit else ""}</figure>'
+    )
+    return f"{figure}\n{article.body_html}"
+
+
+def same_html(left: str, right: str) -> bool:
+    """Equal as HTML: feedparser rewrites attribute order and void-element slashes."""
+
+    def canonical(fragment: str) -> list[bytes]:
+        nodes = lxml.html.fragments_fromstring(fragment)
+        return [
+            lxml.html.tostring(node) if not isinstance(node, str) else node.encode()
+            for node in nodes
+        ]
+
+    return canonical(left) == canonical(right)
 
 
 def sample_article(n: int = 1, **changes: Any) -> Article:

@@ -142,3 +142,20 @@ def test_duplicate_categories_are_dropped() -> None:
     """Repeated or blank categories appear once, in their first order."""
     article = replace(sample_article(1), categories=("B", "A", "B", " ", "A"))
     assert prepare(article).categories == ("B", "A")
+
+
+def test_lead_image_leads_the_content() -> None:
+    """Readers that show only the content see the lead image, its alt text and credit."""
+    entry = prepare(sample_article(3))
+    assert entry.content_html.startswith(
+        '<figure><img alt="Alt text 3" src="https://news.example.org/media/story-3.jpg">'
+        "<figcaption>UN Photo</figcaption></figure>\n"
+    )
+
+
+def test_lead_image_already_in_body_is_not_repeated() -> None:
+    """A body that already shows the lead image does not get it twice."""
+    article = sample_article(3)
+    body = f'<p><img alt="x" src="{article.image.url if article.image else ""}"></p>'
+    entry = prepare(replace(article, body_html=body))
+    assert entry.content_html.count("<img") == 1

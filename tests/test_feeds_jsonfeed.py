@@ -6,7 +6,14 @@ import json
 from datetime import UTC, datetime
 
 from swfeed.feeds import jsonfeed
-from tests.feedcheck import HOSTILE_TEXT, SITE, check_json_feed, sample_article, sample_meta
+from tests.feedcheck import (
+    HOSTILE_TEXT,
+    SITE,
+    check_json_feed,
+    sample_article,
+    sample_meta,
+    with_lead_figure,
+)
 
 META = sample_meta("feed.json")
 ARTICLES = [sample_article(n) for n in (1, 2, 3)]
@@ -34,7 +41,7 @@ def test_items_read_back_exactly() -> None:
     assert item["id"] == item["url"] == article.url
     assert item["title"] == article.title
     assert item["summary"] == article.summary
-    assert item["content_html"].startswith(article.body_html)
+    assert item["content_html"].startswith(with_lead_figure(article))
     assert item["image"] == f"{SITE}media/story-2.jpg"
     assert (item["date_published"], item["date_modified"]) == (
         "2026-01-02T09:00:00Z",

@@ -129,10 +129,26 @@ def _external(article: Article, url: str) -> str | None:
     return external if is_http_url(external) and external != url else None
 
 
-def _content(article: Article, external: str | None, source: str | None, full: bool) -> str:
+def lead_figure_html(picture: Picture) -> str:
+    """The lead image as a figure, so readers that show only the content show it too."""
+    src = html.escape(picture.url, quote=True)
+    alt = html.escape(picture.alt, quote=True)
+    caption = f"<figcaption>{html.escape(picture.credit)}</figcaption>" if picture.credit else ""
+    return f'<figure><img alt="{alt}" src="{src}">{caption}</figure>'
+
+
+def _content(
+    article: Article,
+    picture: Picture | None,
+    external: str | None,
+    source: str | None,
+    full: bool,
+) -> str:
     if not full:
         return ""
     body = clean_text(article.body_html).strip()
+    if picture is not None and html.escape(picture.url, quote=True) not in body:
+        body = f"{lead_figure_html(picture)}\n{body}"
     if external:
         body = f"{body}\n{full_story_html(external, source)}".strip()
     return body
@@ -143,18 +159,19 @@ def prepare(article: Article, full_content: bool = True) -> Entry:
     url = to_uri(article.url)
     external = _external(article, url)
     source = clean_text(plain_text(article.external_source or "")) or None
+    picture = _picture(article.image)
     return Entry(
         id=entry_id(article, url),
         is_permalink=article.id == article.url and is_http_url(url),
         url=url,
         title=clean_text(article.title).strip() or UNTITLED,
         summary=clean_text(article.summary).strip() or _excerpt(clean_text(article.body_html)),
-        content_html=_content(article, external, source, full_content),
+        content_html=_content(article, picture, external, source, full_content),
         published=article.published.astimezone(UTC),
         updated=article.modified.astimezone(UTC),
         authors=tuple(a for a in (clean_text(n).strip() for n in article.authors) if a),
         categories=_unique(clean_text(c).strip() for c in article.categories),
-        image=_picture(article.image),
+        image=picture,
         external_url=external,
         external_source=source,
     )
