@@ -24,6 +24,7 @@ from typing import Any
 
 from swfeed.clock import TEST_CLOCK_ENV
 from swfeed.store import Database
+from swfeed.store.issues import IssueStore
 from swfeed.store.subscribers import SubscriberStore
 from tests.smtpfixture import ScriptedHandler
 
@@ -235,6 +236,16 @@ def wait_until(check: Callable[[], bool], timeout: float = 15.0, what: str = "")
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what or check}")
+
+
+def issue_status(site: Site, period: str) -> str | None:
+    """The status of ``period``'s issue in the site's store (None: no issue)."""
+    db = Database(site.store)
+    try:
+        record = IssueStore(db).record(period)
+    finally:
+        db.close()
+    return record.status if record else None
 
 
 def clock(start: str, scale: float = 1.0) -> str:

@@ -7,6 +7,7 @@
 - ``data_replies[address]``: replies after DATA, one per attempt, the same way;
 - ``hang_after_data``: addresses whose DATA gets no reply at all (the server holds on);
 - ``data_delay``: seconds to wait before every reply after DATA (a slow relay);
+- ``on_data``: called with each recipient whose data arrived, before the reply;
 - ``password``: with ``SmtpServer(..., auth=True)``, the only accepted login password.
 
 It counts per recipient what it received (``received``: every message whose data arrived)
@@ -19,6 +20,7 @@ import asyncio
 import socket
 import ssl
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +59,7 @@ class ScriptedHandler:
     hang_seconds: float = 30.0
     password: str = "right"
     keep_messages: bool = True
+    on_data: Callable[[str], None] | None = None
     received: Counter[str] = field(default_factory=Counter)
     accepted: Counter[str] = field(default_factory=Counter)
     rcpt_attempts: Counter[str] = field(default_factory=Counter)
@@ -88,6 +91,8 @@ class ScriptedHandler:
         recipients = list(envelope.rcpt_tos)
         for address in recipients:
             self.received[address] += 1
+            if self.on_data is not None:
+                self.on_data(address)
             if self.keep_messages:
                 self.messages[address].append(bytes(envelope.original_content))
         if any(address in self.hang_after_data for address in recipients):

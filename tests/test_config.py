@@ -199,3 +199,40 @@ def test_misspelt_key_in_a_source_suggests_by_kind(write_config: WriteConfig) ->
     [error] = errors_of(write_config(text))
     assert "sources[1].http.retriez" in error
     assert "Did you mean `retries`?" in error
+
+
+def test_folder_as_config_is_a_config_error(tmp_path: Path) -> None:
+    """--config naming a folder is a config error that says what to pass."""
+    [error] = errors_of(tmp_path)
+    assert "cannot read the config file" in error
+    assert "not a folder" in error
+
+
+def test_non_utf8_config_names_the_line(write_config: WriteConfig) -> None:
+    """A config with a stray Latin-1 byte names the line it is on."""
+    path = write_config()
+    path.write_bytes(path.read_bytes().replace(b"A site for tests.", b"Caf\xe9 news."))
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:4: not UTF-8 text")
+
+
+def test_missing_folder_says_how_to_fix(write_config: WriteConfig) -> None:
+    """A missing source folder's error says where relative paths start."""
+    path = write_config(MINIMAL_CONFIG.replace("path: content", "path: contnt"))
+    [error] = errors_of(path)
+    assert "relative paths start at the config file's folder" in error
+
+
+def test_bad_contact_address_is_rejected(write_config: WriteConfig) -> None:
+    """site.author.email must be an address, or the feeds would carry an invalid contact."""
+    text = MINIMAL_CONFIG.replace(
+        "    name: Test Desk", "    name: Test Desk\n    email: not-an-email"
+    )
+    [error] = errors_of(write_config(text))
+    assert "site.author.email:" in error
+
+
+def test_empty_title_is_rejected(write_config: WriteConfig) -> None:
+    """An empty site title is an error (feeds need a title)."""
+    [error] = errors_of(write_config(MINIMAL_CONFIG.replace("title: Test Site", 'title: ""')))
+    assert "site.title:" in error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from swfeed.daemon import Action, decide_digest, skipped_issue
+from swfeed.digestjob import Action, decide_digest, skipped_issue
 
 DUE = datetime(2026, 3, 23, 9, tzinfo=UTC)
 LATENESS = timedelta(hours=12)
@@ -62,9 +62,14 @@ def test_half_sent_issue_resumes_within_max_lateness() -> None:
     assert decision.reason.startswith("resume")
 
 
-def test_half_sent_issue_past_max_lateness_is_left_alone() -> None:
-    """Too late to finish: not sent further and not marked skipped (some readers have it)."""
-    assert decide(DUE + timedelta(days=2), "sending", started=True) is Action.STALE
+def test_half_sent_issue_past_max_lateness_is_resumed() -> None:
+    """max_lateness only stops a stale issue from starting; a started one is finished."""
+    assert decide(DUE + timedelta(days=2), "sending", started=True) is Action.SEND
+
+
+def test_issue_frozen_but_not_started_past_max_lateness_is_skipped() -> None:
+    """Built but no message handed over yet, and too late: skipped like a missing one."""
+    assert decide(DUE + timedelta(days=2), "built") is Action.SKIP
 
 
 def test_sent_issue_is_never_sent_again() -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import feedparser
@@ -15,11 +17,11 @@ import pytest
 
 from swfeed.store import Database
 from swfeed.store.deliveries import DeliveryStore, State
-from swfeed.store.issues import IssueStore
 from tests.daemonsite import (
     DaemonProcess,
     Site,
     clock,
+    issue_status,
     make_site,
     periods_received,
     running,
@@ -40,15 +42,6 @@ def site(tmp_path: Path) -> Site:
 
 def feed_titles(site: Site) -> set[str]:
     return {entry.title for entry in feedparser.parse(site.atom.read_bytes()).entries}
-
-
-def issue_status(site: Site, period: str) -> str | None:
-    db = Database(site.store)
-    try:
-        record = IssueStore(db).record(period)
-    finally:
-        db.close()
-    return record.status if record else None
 
 
 def ledger(site: Site, period: str) -> dict[State, int]:
@@ -74,6 +67,46 @@ def test_new_article_is_published_within_one_fetch_interval(site: Site) -> None:
         daemon.wait_event("source_changed", new=1)
         assert daemon.stop() == 0
     assert daemon.named("stopped")
+
+
+SLOW_NEWS = "Published while the digest goes out"
+SLOW_RECIPIENTS = 8
+
+
+@contextmanager
+def slow_send(site: Site, fetch_every: str) -> Iterator[tuple[DaemonProcess, SmtpServer]]:
+    """A daemon that has started the digest to 8 readers through a relay taking 1 s each."""
+    with SmtpServer(ScriptedHandler(data_delay=1.0)) as server:
+        site.write_config(fetch_every=fetch_every, smtp_port=server.port)
+        site.add_subscribers(SLOW_RECIPIENTS)
+        with running(site, clock("2026-03-23T09:01:00+00:00")) as daemon:
+            wait_until(lambda: server.handler.received.total() >= 1, 30, "the send to start")
+            yield daemon, server
+
+
+def test_fetch_publishes_while_a_slow_send_is_in_progress(site: Site) -> None:
+    """A new article reaches the feeds while a slow relay is still taking the digest."""
+    with slow_send(site, fetch_every="1s") as (daemon, server):
+        site.add_article("during-send", SLOW_NEWS, "2026-03-23")
+        wait_until(lambda: SLOW_NEWS in feed_titles(site), timeout=6, what="the new article")
+        still_sending = server.handler.received.total() < SLOW_RECIPIENTS
+        assert daemon.stop() == 0
+    assert still_sending
+    assert not daemon.named("digest_sent")
+
+
+def test_sighup_is_applied_while_a_slow_send_is_in_progress(site: Site) -> None:
+    """A config reload takes effect during a long send, which carries on afterwards."""
+    with slow_send(site, fetch_every="1h") as (daemon, server):
+        site.write_config(fetch_every="2h", smtp_port=server.port)
+        daemon.signal(signal.SIGHUP)
+        daemon.wait_event("config_reloaded", timeout=6)
+        still_sending = server.handler.received.total() < SLOW_RECIPIENTS
+        daemon.wait_event("digest_sent", period="2026-W13", timeout=20)
+        assert daemon.stop() == 0
+        received = periods_received(server.handler)
+    assert still_sending
+    assert sorted(received.values()) == [1] * SLOW_RECIPIENTS
 
 
 def test_one_issue_per_week_for_two_weeks_across_the_spring_change(site: Site) -> None:

@@ -11,9 +11,10 @@ import pytest
 from structlog.testing import capture_logs
 
 from swfeed.clock import Clock
-from swfeed.config import load_config
+from swfeed.config import ScheduleConfig, load_config
 from swfeed.daemon import Daemon
 from swfeed.daemonlock import DaemonLock
+from swfeed.digestjob import DigestJob
 from swfeed.sources.http import backoff_delay
 from swfeed.store.issues import IssueStore
 from tests.daemonsite import Site, make_site
@@ -37,7 +38,7 @@ def daemon(site: Site) -> Iterator[Daemon]:
     try:
         yield made
     finally:
-        made.db.close()
+        made.close()
         lock.release()
 
 
@@ -105,8 +106,45 @@ def test_reload_applies_the_new_schedule(daemon: Daemon, site: Site) -> None:
 
 def test_digest_check_without_delivery_does_nothing(daemon: Daemon) -> None:
     """With no delivery section the digest check makes no issue at all."""
-    daemon.check_digest(NOW)
+    DigestJob(daemon.config, daemon.db, daemon.clock, daemon.stop).run(check=True)
     assert IssueStore(daemon.db).list() == []
+
+
+def job_triggers(daemon: Daemon) -> dict[str, str]:
+    return {job.id: str(job.trigger) for job in daemon.scheduler.get_jobs()}
+
+
+def test_reload_with_an_impossible_digest_time_keeps_config_and_jobs(
+    daemon: Daemon, site: Site
+) -> None:
+    """SIGHUP with ``monday 25:00``: the error names the key, old config and jobs stay."""
+    site.write_config(smtp_port=2525)
+    daemon.reload()
+    before, jobs = daemon.config, job_triggers(daemon)
+    assert set(jobs) == {"fetch", "digest"}
+    site.write_config(smtp_port=2525, digest="monday 25:00")
+    with capture_logs() as logs:
+        daemon.reload()
+    assert daemon.config is before
+    assert job_triggers(daemon) == jobs
+    assert "schedule.digest" in events(logs, "config_error")[0]["error"]
+    assert events(logs, "config_rejected")
+
+
+def test_config_whose_jobs_cannot_be_built_is_rejected_whole(daemon: Daemon, site: Site) -> None:
+    """If the new jobs cannot be made, neither the config nor the jobs change."""
+    site.write_config(smtp_port=2525)
+    daemon.reload()
+    before, jobs = daemon.config, job_triggers(daemon)
+    unchecked = ScheduleConfig.model_construct(
+        fetch_every=timedelta(minutes=5), digest="monday 25:00", max_lateness=timedelta(hours=1)
+    )
+    with capture_logs() as logs:
+        applied = daemon.apply_config(before.model_copy(update={"schedule": unchecked}))
+    assert not applied
+    assert daemon.config is before
+    assert job_triggers(daemon) == jobs
+    assert "cannot schedule" in events(logs, "config_rejected")[0]["error"]
 
 
 def test_failing_source_is_logged_and_retried_with_backoff(daemon: Daemon, site: Site) -> None:

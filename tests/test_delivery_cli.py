@@ -133,3 +133,50 @@ def test_sigterm_finishes_the_message_in_flight_and_stops(tmp_path: Path) -> Non
     assert counts[State.PENDING] == 40 - received_at_stop
     assert rerun.returncode == 0
     assert handler.received == dict.fromkeys(addresses(40), 1)
+
+
+def make_unknown(config: Config, address: str) -> None:
+    """Start the issue and leave ``address`` with an unknown outcome."""
+    db = Database(config.store.path)
+    try:
+        DeliveryStore(db).freeze(PERIOD, utc_now())
+        with db.write() as conn:
+            conn.execute("UPDATE deliveries SET state = 'unknown' WHERE address = ?", (address,))
+    finally:
+        db.close()
+
+
+def test_retry_unknown_while_another_sender_is_busy_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--retry-unknown that finds the send lock taken says busy and leaves the ledger alone."""
+    config_path, config = setup(tmp_path)
+    make_unknown(config, "r000@example.com")
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        db = Database(config.store.path)
+        owner = f"{socket.gethostname()}:{holder.pid}:x"
+        LockStore(db, timedelta(hours=1)).acquire("send", owner, PERIOD, utc_now())
+        db.close()
+        args = ["--config", config_path, "digest", "send", "--period", PERIOD, "--retry-unknown"]
+        assert main(args) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    out, err = capsys.readouterr()
+    assert "already being sent" in err
+    assert "sent again" not in out
+    assert ledger_counts(config)[State.UNKNOWN] == 1
+
+
+def test_retry_unknown_sends_them_again_and_says_how_many(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--retry-unknown with the lock free puts the unknown row back and sends it."""
+    config_path, config = setup(tmp_path)
+    make_unknown(config, "r000@example.com")
+    args = ["--config", config_path, "digest", "send", "--period", PERIOD, "--retry-unknown"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "1 recipient(s) with an unknown outcome were attempted again" in out
+    assert ledger_counts(config) == {**dict.fromkeys(State, 0), State.SENT: 3}

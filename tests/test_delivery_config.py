@@ -9,7 +9,7 @@ import pytest
 
 from swfeed.config import load_config
 from swfeed.delivery.settings import message_settings
-from swfeed.errors import DeliveryError
+from swfeed.errors import ConfigErrors, DeliveryError
 from tests.conftest import MINIMAL_CONFIG
 from tests.smtpfixture import write_config
 
@@ -77,11 +77,11 @@ def test_missing_delivery_section_is_explained(tmp_path: Path) -> None:
 
 
 def test_bad_from_address_names_the_key(tmp_path: Path) -> None:
-    """An invalid from_address is reported with its key."""
+    """An invalid from_address is a config error naming its line and key."""
     path = write_config(tmp_path)
     path.write_text(path.read_text().replace("news@example.org", "news-at-example"))
-    with pytest.raises(DeliveryError, match=r"delivery\.from_address"):
-        message_settings(load_config(path))
+    with pytest.raises(ConfigErrors, match=r"swfeed\.yaml:\d+:\d+: delivery\.from_address"):
+        load_config(path)
 
 
 def test_default_unsubscribe_url_is_under_the_output_url(tmp_path: Path) -> None:

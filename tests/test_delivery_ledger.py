@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import mailbox
 import os
+import signal
 import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
@@ -36,7 +38,7 @@ from tests.smtpfixture import (
 
 SENDER = """
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from swfeed.config import load_config
 from swfeed.delivery.send import send_issue
@@ -47,8 +49,9 @@ from swfeed.store.issues import IssueStore
 config = load_config(Path(sys.argv[1]))
 db = Database(config.store.path)
 issue = IssueStore(db).get(sys.argv[2])
+ahead = timedelta(hours=float(sys.argv[3]) if len(sys.argv) > 3 else 0)  # a clock this far on
 try:
-    summary = send_issue(config, db, issue, lambda: datetime.now(UTC))
+    summary = send_issue(config, db, issue, lambda: datetime.now(UTC) + ahead)
 except BusyError as exc:
     print(exc)
     sys.exit(3)
@@ -81,9 +84,9 @@ def run_send(config: Config, issue: DigestIssue) -> None:
         db.close()
 
 
-def start_sender(config_path: Path, period: str) -> subprocess.Popen[str]:
+def start_sender(config_path: Path, period: str, ahead_hours: int = 0) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", SENDER, str(config_path), period],
+        [sys.executable, "-c", SENDER, str(config_path), period, str(ahead_hours)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -116,7 +119,7 @@ def leave_in_flight(config: Config, period: str, address: str) -> Database:
     """Freeze the ledger and leave ``address`` in ``sending``, as a killed sender would."""
     db = open_db(config)
     DeliveryStore(db).freeze(period, NOW)
-    DeliveryStore(db).mark_sending(period, address, NOW)
+    assert DeliveryStore(db).claim(period, address, NOW)
     return db
 
 
@@ -190,20 +193,52 @@ def test_two_senders_at_once_never_both_send(tmp_path: Path) -> None:
     assert "issue 2026-W11 is already being sent by process" in busy
 
 
+def test_stopped_sender_keeps_its_lock_and_sends_no_duplicate_when_resumed(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-Z mid-run, a second sender a day later, then ``fg``: the second one says busy."""
+    recipients = addresses(40)
+    stopped: list[subprocess.Popen[str]] = []
+    handler = ScriptedHandler(data_delay=0.02, keep_messages=False)
+    handler.on_data = lambda address: (
+        stopped[0].send_signal(signal.SIGSTOP) if address == "r004@example.com" else None
+    )
+    with SmtpServer(handler) as server:
+        path = write_config(tmp_path, server.port)
+        issue = make_issue()
+        prepare(path, recipients, issue)
+        first = start_sender(path, issue.period)
+        stopped.append(first)
+        try:
+            wait_until(lambda: handler.received["r004@example.com"] == 1)
+            second = start_sender(path, issue.period, ahead_hours=24)
+            out, _err = second.communicate(timeout=60)
+            first.send_signal(signal.SIGCONT)
+            first.communicate(timeout=60)
+        finally:
+            first.kill()
+    assert second.returncode == 3
+    assert f"already being sent by process {first.pid}" in out
+    assert "no sign of life" in out
+    assert first.returncode == 0
+    assert handler.received == dict.fromkeys(recipients, 1)
+
+
 def test_busy_lock_raises_naming_the_issue(tmp_path: Path) -> None:
     """A live holder of the send lock makes a second sender raise BusyError."""
     issue = make_issue()
     config = prepare(write_config(tmp_path), addresses(1), issue)
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     db = open_db(config)
     try:
-        LockStore(db, timedelta(hours=1)).acquire(
-            "send", f"otherhost:{os.getpid()}:x", "2026-W10", NOW
-        )
-        db.conn.execute("UPDATE locks SET owner = ?", (f"{os.uname().nodename}:{os.getpid()}:x",))
+        owner = f"{os.uname().nodename}:{holder.pid}:x"
+        LockStore(db, timedelta(hours=1)).acquire("send", owner, "2026-W10", NOW)
         with pytest.raises(BusyError, match="issue 2026-W10 is already being sent"):
             send_issue(config, db, issue, clock)
     finally:
         db.close()
+        holder.kill()
+        holder.wait()
 
 
 def dead_pid() -> int:
@@ -312,3 +347,29 @@ def test_test_send_stays_outside_the_ledger(tmp_path: Path) -> None:
     assert attempt.state is State.SENT
     assert server.handler.accepted == {"admin@example.org": 1}
     assert states(config, issue.period) == {}
+
+
+def parse_eml(path: Path) -> EmailMessage:
+    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def test_test_send_keeps_the_recipients_outbox_file_and_is_marked(tmp_path: Path) -> None:
+    """A test send to a subscriber has its own Message-ID and file, and says it is a test."""
+    issue = make_issue()
+    config = prepare(write_config(tmp_path, method="outbox"), addresses(1), issue)
+    run_send(config, issue)
+    send_test(config, issue, "r000@example.com", NOW)
+    send_test(config, issue, "r000@example.com", NOW)
+    messages = [parse_eml(f) for f in sorted((outbox_folder(config) / "new").glob("*.eml"))]
+    assert len(messages) == 3
+    tests = [m for m in messages if m["X-Swfeed-Test"] == "yes"]
+    real = [m for m in messages if m["X-Swfeed-Test"] is None]
+    assert len(tests) == 2
+    assert len(real) == 1
+    assert str(real[0]["Subject"]) == issue.subject
+    assert all(str(m["Subject"]) == f"[TEST] {issue.subject}" for m in tests)
+    ids = {str(m["Message-ID"]) for m in messages}
+    assert len(ids) == 3
+    assert all(str(m["Message-ID"]).startswith(f"<swfeed.test.{issue.period}.") for m in tests)

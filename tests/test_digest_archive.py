@@ -11,12 +11,13 @@ import lxml.html
 import pytest
 
 from swfeed.config import Config
-from swfeed.digest.archive import archive_folder, write_archive
+from swfeed.digest.archive import archive_copy, archive_folder, unsubscribe_page, write_archive
 from swfeed.digest.build import ensure_issue
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue
 from swfeed.store import Database
 from swfeed.store.issues import IssueStore
 from tests.feedcheck import check_atom
+from tests.smtpfixture import make_issue
 from tests.test_digest_support import document, make_article, make_config, store_articles
 
 MONDAY = datetime(2026, 11, 23, 9, tzinfo=ZoneInfo("Europe/London"))
@@ -48,11 +49,41 @@ def test_issue_page_has_no_per_recipient_parts(config: Config, db: Database) -> 
     page = (archive_folder(config) / "2026-W48.html").read_text(encoding="utf-8")
     assert UNSUBSCRIBE_URL_TOKEN not in page
     assert RECIPIENT_ADDRESS_TOKEN not in page
-    root = document(page)
-    (unsubscribe,) = [a for a in root.xpath("//a") if a.text_content() == "Unsubscribe"]
-    assert unsubscribe.get("href") == config.site.base_url
-    assert "This email was sent to you as a subscriber" in " ".join(root.text_content().split())
     assert first.archive_url == "https://www.example.org/news-out/digest/2026-W48.html"
+
+
+def test_web_copy_footer_speaks_to_web_readers(config: Config, db: Database) -> None:
+    """The web copy's footer says it is the web copy, not "sent to you", and no Unsubscribe."""
+    two_issues(config, db)
+    root = document((archive_folder(config) / "2026-W48.html").read_text(encoding="utf-8"))
+    (footer,) = root.xpath("//td[contains(@class, 'footer')]")
+    words = " ".join(footer.text_content().split())
+    assert "This is the web copy of the SecurityWomen weekly digest." in words
+    assert "sent to" not in words.lower()
+    assert "you" not in words.lower().split()
+    labels = [a.text_content() for a in footer.xpath(".//a")]
+    assert "Unsubscribe" not in labels
+    (how,) = [a for a in footer.xpath(".//a") if a.text_content() == "How to unsubscribe"]
+    assert how.get("href") == config.site.base_url
+
+
+def test_email_keeps_its_per_recipient_footer(config: Config, db: Database) -> None:
+    """The frozen email HTML still names the recipient and links their unsubscribe URL."""
+    first, _second = two_issues(config, db)
+    root = document(first.html)
+    (footer,) = root.xpath("//td[contains(@class, 'footer')]")
+    words = " ".join(footer.text_content().split())
+    assert f"This email was sent to {RECIPIENT_ADDRESS_TOKEN} as a subscriber" in words
+    (link,) = [a for a in footer.xpath(".//a") if a.text_content() == "Unsubscribe"]
+    assert link.get("href") == UNSUBSCRIBE_URL_TOKEN
+
+
+def test_template_without_markers_still_hides_the_address(config: Config) -> None:
+    """An admin template without the markers gets the generic values in its placeholders."""
+    issue = make_issue()
+    page = archive_copy(config, issue)
+    assert RECIPIENT_ADDRESS_TOKEN not in page
+    assert f'href="{config.site.base_url}"' in page
 
 
 def test_index_lists_issues_newest_first(config: Config, db: Database) -> None:
@@ -108,15 +139,24 @@ def test_lost_archive_page_is_written_again(config: Config, db: Database) -> Non
     assert page.read_bytes() == before
 
 
+def with_delivery(tmp_path: Path, **delivery: str) -> Config:
+    """The test config plus a ``delivery:`` section."""
+    base = make_config(tmp_path)
+    section = {"from_address": "news@example.org", **delivery}
+    return Config.model_validate({**base.model_dump(exclude={"source_file"}), "delivery": section})
+
+
 def test_archive_unsubscribe_uses_the_unsubscribe_page(tmp_path: Path) -> None:
     """With delivery.unsubscribe_url set, the web copy links that page."""
-    base = make_config(tmp_path)
-    delivery = {"from_address": "news@example.org", "unsubscribe_url": "https://u.example.org/x"}
-    config = Config.model_validate(
-        {**base.model_dump(exclude={"source_file"}), "delivery": delivery}
-    )
+    config = with_delivery(tmp_path, unsubscribe_url="https://u.example.org/x")
     db = Database(config.store.path)
     store_articles(db, [make_article(1)], MONDAY - timedelta(days=1))
     ensure_issue(config, db, MONDAY)
     page = (archive_folder(config) / "2026-W48.html").read_text(encoding="utf-8")
     assert 'href="https://u.example.org/x"' in page
+
+
+def test_archive_unsubscribe_defaults_to_the_served_endpoint(tmp_path: Path) -> None:
+    """Without delivery.unsubscribe_url, the web copy links <output.base_url>unsubscribe."""
+    config = with_delivery(tmp_path)
+    assert unsubscribe_page(config) == config.output_base_url + "unsubscribe"

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
+import re
 import shutil
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
 
 from swfeed.cli import main
 from swfeed.config import load_config
+from swfeed.delivery.outbox import outbox_folder
+from swfeed.digest.preview import SAMPLE_RECIPIENT
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN
 from swfeed.store import Database
 from swfeed.store.issues import IssueStore
-from tests.conftest import ROOT
+from swfeed.subscribers import verify_token
+from tests.conftest import ROOT, SAMPLE_SECRET
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -74,26 +80,88 @@ def test_preview_writes_three_files_and_freezes_nothing(
     assert IssueStore(Database(config.store.path)).list() == []
 
 
+def preview(site: Path, out: Path) -> EmailMessage:
+    """Run ``digest preview`` at MONDAY into ``out``; digest.eml parsed back."""
+    with time_machine.travel(MONDAY, tick=False):
+        assert main(["--config", str(site), "digest", "preview", "--out", str(out)]) == 0
+    message = email.message_from_bytes(
+        (out / "digest.eml").read_bytes(), policy=email.policy.default
+    )
+    assert isinstance(message, EmailMessage)
+    return message
+
+
 def test_preview_eml_is_a_complete_alternative_message(site: Path, tmp_path: Path) -> None:
     """digest.eml parses as multipart/alternative: text then HTML, placeholders filled in."""
-    out = tmp_path / "preview"
-    with time_machine.travel(MONDAY, tick=False):
-        main(["--config", str(site), "digest", "preview", "--out", str(out)])
-    raw = (out / "digest.eml").read_bytes()
+    message = preview(site, tmp_path / "preview")
+    raw = (tmp_path / "preview" / "digest.eml").read_bytes()
     assert b"\r\n" in raw
     assert b"\n" not in raw.replace(b"\r\n", b"")
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
     assert message.get_content_type() == "multipart/alternative"
     assert message["Subject"] == "SecurityWomen weekly: 9 stories"
-    assert message["To"] == "subscriber@example.com"
+    assert message["To"] == SAMPLE_RECIPIENT
     parts = [part.get_content_type() for part in message.iter_parts()]
     assert parts == ["text/plain", "text/html"]
     for part in message.iter_parts():
         body = part.get_content()
         assert UNSUBSCRIBE_URL_TOKEN not in body
         assert RECIPIENT_ADDRESS_TOKEN not in body
-        assert "subscriber@example.com" in body
+        assert SAMPLE_RECIPIENT in body
+
+
+def test_preview_eml_has_the_list_headers(site: Path, tmp_path: Path) -> None:
+    """digest.eml carries List-Id, List-Unsubscribe-Post and a derived Message-ID."""
+    message = preview(site, tmp_path / "preview")
+    assert message["List-Id"] == '"SecurityWomen weekly digest" <digest.www.securitywomen.org>'
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Message-ID"].startswith("<swfeed.2026-W48.")
+    assert message["Message-ID"].endswith("@securitywomen.org>")
+
+
+def test_preview_unsubscribe_link_carries_a_valid_token(site: Path, tmp_path: Path) -> None:
+    """List-Unsubscribe and both parts link /unsubscribe with a token signed for the sample."""
+    message = preview(site, tmp_path / "preview")
+    (link,) = re.findall(r"<(https://[^>]+)>", message["List-Unsubscribe"])
+    url = urlsplit(link)
+    assert f"{url.scheme}://{url.netloc}{url.path}" == "https://www.securitywomen.org/unsubscribe"
+    (token,) = parse_qs(url.query)["t"]
+    assert verify_token(SAMPLE_SECRET.encode(), token) == SAMPLE_RECIPIENT
+    text, page = (part.get_content() for part in message.iter_parts())
+    assert link in text
+    assert html.escape(link) in page
+
+
+def test_preview_eml_is_what_delivery_sends_that_address(site: Path, tmp_path: Path) -> None:
+    """digest.eml equals, byte for byte, the outbox file a real send gives that address."""
+    with time_machine.travel(MONDAY, tick=False):
+        assert main(["--config", str(site), "digest", "build"]) == 0
+    preview(site, tmp_path / "preview")
+    with time_machine.travel(MONDAY, tick=False):
+        assert main(["--config", str(site), "subscribers", "add", SAMPLE_RECIPIENT]) == 0
+        assert main(["--config", str(site), "digest", "send"]) == 0
+    (sent,) = (outbox_folder(load_config(site)) / "new").iterdir()
+    assert (tmp_path / "preview" / "digest.eml").read_bytes() == sent.read_bytes()
+
+
+def test_preview_files_are_the_parts_of_the_eml(site: Path, tmp_path: Path) -> None:
+    """digest.txt and digest.html are the decoded parts of digest.eml (with LF line ends)."""
+    message = preview(site, tmp_path / "preview")
+    text, page = (part.get_content().replace("\r\n", "\n") for part in message.iter_parts())
+    assert (tmp_path / "preview" / "digest.txt").read_text(encoding="utf-8") == text
+    assert (tmp_path / "preview" / "digest.html").read_text(encoding="utf-8") == page
+
+
+def test_preview_without_delivery_says_the_eml_is_approximate(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no delivery section, preview still writes digest.eml and says what it lacks."""
+    text = site.read_text(encoding="utf-8")
+    site.write_text(text.split("# How the digest is sent")[0], encoding="utf-8")
+    message = preview(site, tmp_path / "preview")
+    assert "delivery is not configured" in capsys.readouterr().out
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["List-Id"] is None
+    assert message["To"] == SAMPLE_RECIPIENT
 
 
 def test_build_freezes_the_week_and_writes_the_archive(

@@ -122,6 +122,14 @@ def test_authors_are_dc_creator_not_rss_author() -> None:
     assert [e.text for e in item.findall(DC_CREATOR)] == ["A", "B"]
 
 
+def test_item_without_authors_names_the_site_author() -> None:
+    """An item with no authors of its own carries the site's author as dc:creator."""
+    root = etree.fromstring(rss.render(META, [sample_article(1, authors=())]))
+    item = root.find("channel/item")
+    assert item is not None
+    assert [e.text for e in item.findall(DC_CREATOR)] == [META.author_name]
+
+
 def test_managing_editor_is_email_with_name() -> None:
     """The channel's managingEditor is 'email (Name)'; without an e-mail, dc:creator."""
     root = etree.fromstring(rss.render(META, []))

@@ -14,6 +14,8 @@ import trustme
 
 from swfeed.config import HttpOptions
 from swfeed.sources.http import (
+    MAX_RETRY_AFTER,
+    MAX_RETRY_WAIT,
     FetchError,
     FetchSession,
     HttpClient,
@@ -350,6 +352,45 @@ def test_retry_after_date_counts_from_the_date_header() -> None:
     """Retry-After as an HTTP date is measured from the response's Date header."""
     seconds = retry_after_seconds("Thu, 08 Jan 2026 10:02:00 GMT", "Thu, 08 Jan 2026 10:00:00 GMT")
     assert seconds == 120.0
+
+
+def test_huge_retry_after_is_capped_at_a_day() -> None:
+    """Retry-After: 99999999999999 counts as one day, which a timedelta can hold."""
+    seconds = retry_after_seconds("99999999999999", None)
+    assert seconds == MAX_RETRY_AFTER == 86400.0
+    assert timedelta(seconds=seconds) == timedelta(days=1)
+
+
+def test_far_future_retry_after_date_is_capped_at_a_day() -> None:
+    """A Retry-After date in the year 9999 counts as one day."""
+    seconds = retry_after_seconds("Fri, 31 Dec 9999 23:59:59 GMT", "Thu, 08 Jan 2026 10:00:00 GMT")
+    assert seconds == MAX_RETRY_AFTER
+
+
+def test_past_retry_after_date_means_now() -> None:
+    """A Retry-After date before the response's Date header means retry at once."""
+    seconds = retry_after_seconds("Thu, 08 Jan 2026 09:00:00 GMT", "Thu, 08 Jan 2026 10:00:00 GMT")
+    assert seconds == 0.0
+
+
+@pytest.mark.parametrize(
+    "value", ["-5", "-99999999999999", "1e9", "3.5", "soon", "\u00b2", "\u0663", "", "Thu, 99"]
+)
+def test_garbage_retry_after_is_ignored(value: str) -> None:
+    """Negative, fractional, non-ASCII-digit or unparsable Retry-After values give no advice."""
+    assert retry_after_seconds(value, "Thu, 08 Jan 2026 10:00:00 GMT") is None
+
+
+def test_hostile_retry_after_from_a_server_is_capped(server: FixtureServer) -> None:
+    """A 503 asking for 10^14 s is not waited for in-run and reports a one-day retry_after."""
+    url = server.serve("/hostile", status(503, Retry_After="99999999999999"))
+    clock = FakeClock()
+    with client(clock, retries=2, retry_backoff=1.0) as http:
+        error = failure(lambda: http.get(url))
+    assert error.retry_after == MAX_RETRY_AFTER
+    assert clock.sleeps == []  # a day is over MAX_RETRY_WAIT: give up instead of sleeping
+    assert MAX_RETRY_WAIT < MAX_RETRY_AFTER
+    assert server.hits("/hostile") == 1
 
 
 def test_backoff_delay_grows_and_is_capped() -> None:

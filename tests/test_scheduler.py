@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from apscheduler.triggers.cron import CronTrigger
 
 from swfeed.clock import Clock
 from swfeed.config import Config, ScheduleConfig, load_config
 from swfeed.digest.periods import period_of
+from swfeed.errors import ConfigErrors
 from swfeed.scheduler import (
     DIGEST_JOB,
     FETCH_JOB,
@@ -212,3 +214,40 @@ def test_clock_trigger_always_moves_forward_and_never_fires_early() -> None:
         assert previous is None or fire > previous
         assert wanted <= clock.from_real(fire) < wanted + timedelta(seconds=1)
         previous = now = fire
+
+
+def schedule_error(write_config: WriteConfig, digest: str) -> str:
+    path = write_config(MINIMAL_CONFIG + f"schedule:\n  digest: {digest}\n")
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(path)
+    return str(caught.value)
+
+
+def test_digest_hour_out_of_range_is_a_config_error(write_config: WriteConfig) -> None:
+    """``monday 25:00`` is rejected at load time, naming file:line, the key and the fix."""
+    error = schedule_error(write_config, "monday 25:00")
+    line = (MINIMAL_CONFIG + "schedule:\n").count("\n") + 1
+    assert f"swfeed.yaml:{line}:" in error
+    assert "schedule.digest" in error
+    assert "00:00 to 23:59" in error
+
+
+def test_digest_minute_out_of_range_is_a_config_error(write_config: WriteConfig) -> None:
+    """``friday 09:60`` is rejected: minutes run from 00 to 59."""
+    assert "minute 60" in schedule_error(write_config, "friday 09:60")
+
+
+def test_digest_weekday_must_be_a_day_name(write_config: WriteConfig) -> None:
+    """``monxyz 09:00`` is not a weekday; the hint lists the accepted names."""
+    error = schedule_error(write_config, "monxyz 09:00")
+    assert "'monxyz'" in error
+    assert "monday or mon" in error
+
+
+def test_digest_accepts_full_and_short_day_names_in_any_case() -> None:
+    """Full and three-letter day names, any case, and a one-digit hour are read."""
+    cases = {"Tuesday 7:05": (1, 7, 5), "SAT 23:59": (5, 23, 59), "sun 00:00": (6, 0, 0)}
+    for text, (weekday, hour, minute) in cases.items():
+        schedule = ScheduleConfig(digest=text)
+        assert schedule.digest_weekday == weekday
+        assert (schedule.digest_time.hour, schedule.digest_time.minute) == (hour, minute)

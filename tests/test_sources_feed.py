@@ -155,7 +155,7 @@ def test_broken_json_feed_item_is_reported(server: FixtureServer) -> None:
     [error] = result.errors
     assert isinstance(error, ContentError)
     assert "item 3: id" in str(error)
-    assert result.state == {}
+    assert server.url("/feed.json") in result.state["pages"]  # the document itself parsed
 
 
 def test_category_map_and_filter_of_the_sample_config(server: FixtureServer) -> None:
@@ -320,16 +320,33 @@ def test_utf8_feed_mislabelled_as_latin1_keeps_its_umlauts(server: FixtureServer
     assert "Zürich" in by_url(fetch(source(server, "/mislabelled.rss")), MEDIATORS).title
 
 
+UNDATED_RSS = (
+    '<rss version="2.0"><channel><title>T</title><link>https://t.example/</link>'
+    "<item><title>Undated</title><link>https://t.example/1</link></item>"
+    "<item><title>Dated</title><link>https://t.example/2</link>"
+    "<pubDate>Thu, 08 Jan 2026 10:00:00 GMT</pubDate></item></channel></rss>"
+)
+
+
 def test_undated_entry_is_reported_and_others_publish(server: FixtureServer) -> None:
     """An entry without any date is skipped with an error naming it."""
-    rss = (
-        '<rss version="2.0"><channel><title>T</title><link>https://t.example/</link>'
-        "<item><title>Undated</title><link>https://t.example/1</link></item>"
-        "<item><title>Dated</title><link>https://t.example/2</link>"
-        "<pubDate>Thu, 08 Jan 2026 10:00:00 GMT</pubDate></item></channel></rss>"
-    )
-    server.serve("/undated.rss", body(rss, RSS))
+    server.serve("/undated.rss", body(UNDATED_RSS, RSS))
     result = fetch(source(server, "/undated.rss"))
     assert [a.url for a in result.articles] == ["https://t.example/2"]
     [error] = result.errors
     assert "has no usable date" in str(error)
+
+
+def test_feed_with_a_bad_entry_is_still_fetched_conditionally(server: FixtureServer) -> None:
+    """A permanently undated entry does not stop the validators being saved: next is a 304."""
+    stamp = "Thu, 08 Jan 2026 10:00:00 GMT"
+    server.serve("/undated.rss", conditional(UNDATED_RSS.encode(), RSS, '"u1"', stamp))
+    src = source(server, "/undated.rss")
+    first = fetch(src)
+    assert len(first.errors) == 1
+    assert first.state["pages"][server.url("/undated.rss")]["etag"] == '"u1"'
+    second = fetch(src, first.state)
+    assert server.requests[-1].headers.get("if-none-match") == '"u1"'
+    assert second.not_modified
+    assert second.articles == []
+    assert second.state == first.state

@@ -4,7 +4,7 @@ with the selectors of the shipped sample config (config/sources-example.yaml).""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from swfeed.sources import FetchResult
 from swfeed.sources.html import HtmlSource
 from swfeed.sources.http import FetchError, FetchSession
 from swfeed.store import Database
-from swfeed.store.articles import ArticleStore
+from swfeed.store.articles import ArticleStore, utc_text
 from tests.conftest import ROOT
 from tests.httpfixture import (
     DATA,
@@ -30,6 +30,8 @@ from tests.httpfixture import (
     fixture,
     make_config,
     running,
+    sequence,
+    status,
 )
 
 NOW = datetime(2026, 1, 10, 12, tzinfo=UTC)
@@ -134,14 +136,87 @@ def test_pagination_stops_at_max_pages(server: FixtureServer) -> None:
     assert server.hits("/news/page/3") == 0
 
 
-def test_failed_article_page_is_reported_and_item_still_publishes(server: FixtureServer) -> None:
-    """A 404 article page is an error naming its URL; its item publishes from the listing."""
+def test_failed_article_page_is_reported_and_its_item_left_out(server: FixtureServer) -> None:
+    """A 404 article page is an error naming its URL; its item waits for the next fetch."""
     result = fetch(source(server, max_items=5))
-    assert len(result.articles) == 5
+    assert len(result.articles) == 3
+    assert "/post/the-continuing-challenge" not in " ".join(a.url for a in result.articles)
     assert len(result.errors) == 2
     assert all(isinstance(e, FetchError) and e.status == 404 for e in result.errors)
     assert "/post/the-continuing-challenge" in str(result.errors[0])
     assert result.state == {}  # validators are not saved, so the next fetch retries
+
+
+def test_failed_article_page_keeps_the_stored_body(server: FixtureServer, tmp_path: Path) -> None:
+    """A 500 on a stored article's page leaves its body and updated time in the store as is."""
+    page = (DATA / "wix" / "news.html").read_bytes()
+    server.serve("/news", sequence(body(page), body(page + b"<!-- edited -->")))
+    server.serve(WPS, sequence(fixture(f"wix{WPS}.html"), status(500)))
+    src = source(server, max_items=3)
+    store = ArticleStore(Database(tmp_path / "store.sqlite3"))
+    first = fetch(src)
+    store.apply_fetch(src.name, first.articles, [], first.state, NOW)
+    stored = store.get(server.url(WPS))
+    assert stored is not None
+    assert "A recent Women Peace and Security (WPS) Office" in stored.body_html
+    later = NOW + timedelta(days=1)
+    second = src.fetch(store.source_status(src.name).state, later)
+    assert not second.not_modified
+    assert [e.status for e in second.errors if isinstance(e, FetchError)] == [500]
+    store.apply_fetch(src.name, second.articles, [], second.state, later)
+    assert store.get(server.url(WPS)) == stored
+    row = store.db.conn.execute("SELECT updated FROM articles WHERE id = ?", (server.url(WPS),))
+    assert row.fetchone()["updated"] == utc_text(stored.modified)
+
+
+def test_failed_article_page_is_retried_despite_an_unchanged_listing(
+    server: FixtureServer,
+) -> None:
+    """The listing's validators stay unsaved, so the next fetch asks for the article again."""
+    page = (DATA / "wix" / "news.html").read_bytes()
+    server.serve("/news", conditional(page, "text/html; charset=utf-8", '"w1"', "x"))
+    server.serve(WPS, sequence(status(500), fixture(f"wix{WPS}.html")))
+    src = source(server, max_items=3)
+    first = fetch(src)
+    assert server.url(WPS) not in [a.url for a in first.articles]
+    assert first.state == {}
+    second = fetch(src, first.state)
+    assert server.url(WPS) in [a.url for a in second.articles]
+    assert second.errors == []
+    assert second.state["pages"][server.url("/news")]["etag"] == '"w1"'
+
+
+def test_article_page_without_body_leaves_its_item_out(server: FixtureServer) -> None:
+    """selectors.body matching nothing on an article page is reported; the item waits."""
+    text = (DATA / f"wix{WPS}.html").read_text(encoding="utf-8")
+    server.serve(WPS, body(text.replace('data-hook="post-description"', 'data-hook="other"')))
+    result = fetch(source(server, max_items=3))
+    assert server.url(WPS) not in [a.url for a in result.articles]
+    assert len(result.articles) == 2
+    assert any("selectors.body" in str(e) and server.url(WPS) in str(e) for e in result.errors)
+    assert result.state == {}
+
+
+def test_article_page_without_credit_still_publishes(server: FixtureServer) -> None:
+    """An optional article selector (credit) matching nothing is reported; the item publishes."""
+    text = (DATA / f"wix{WPS}.html").read_text(encoding="utf-8")
+    server.serve(WPS, body(text.replace('data-hook="image-caption"', 'data-hook="caption"')))
+    result = fetch(source(server, max_items=3))
+    wps = next(a for a in result.articles if a.url == server.url(WPS))
+    assert "A recent Women Peace and Security (WPS) Office" in wps.body_html
+    [error] = result.errors
+    assert "selectors.credit" in str(error)
+    assert server.url("/news") in result.state["pages"]
+
+
+def test_broken_listing_cards_do_not_block_saving_validators(server: FixtureServer) -> None:
+    """Card faults repeat with the same listing bytes, so its validators are still saved."""
+    server.serve("/hostile", fixture("hostile/listing.html"))
+    src = source(server, "/hostile", follow_links=False, selectors=_listing_selectors())
+    first = fetch(src)
+    assert first.errors
+    assert server.url("/hostile") in first.state["pages"]
+    assert fetch(src, first.state).not_modified
 
 
 def test_not_modified_listing_ends_the_fetch(server: FixtureServer) -> None:

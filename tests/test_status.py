@@ -183,3 +183,35 @@ def test_status_without_a_store_says_how_to_make_one(
     assert main(["--config", str(path), "status"]) == 0
     assert "no store yet" in capsys.readouterr().out
     assert not (tmp_path / "var").exists()
+
+
+def test_unfinished_issue_shows_what_is_left_and_the_next_retry(
+    config: Config, db: Database
+) -> None:
+    """A half-sent issue says it is being finished: how many are left, and the next retry."""
+    for name in ("a", "b", "c"):
+        SubscriberStore(db).add(f"{name}@example.org", "", NOW)
+    frozen_issue(db, "2026-W13", ())
+    ledger = DeliveryStore(db)
+    ledger.freeze("2026-W13", NOW)
+    ledger.record("2026-W13", "a@example.org", Outcome(State.SENT), NOW)
+    retry = datetime(2026, 3, 26, 10, tzinfo=UTC)
+    ledger.record("2026-W13", "b@example.org", Outcome(State.DEFERRED, next_attempt=retry), NOW)
+    status = gather_status(config, db, NOW)
+    assert status.issues[0].next_retry == retry
+    assert (
+        "sent 1, deferred 1, failed 0, unknown 0, pending 1;"
+        " being finished (next retry 2026-03-26 10:00 GMT)"
+    ) in render_text(status)
+    assert to_json(status)["issues"][0]["next_retry"] == retry.isoformat()
+
+
+def test_unfinished_issue_older_than_the_listed_ones_is_shown(config: Config, db: Database) -> None:
+    """An old issue still being finished is listed even when newer ones fill the list."""
+    SubscriberStore(db).add("a@example.org", "", NOW)
+    frozen_issue(db, "2026-W01", ())
+    DeliveryStore(db).freeze("2026-W01", NOW)
+    for week in range(2, 9):
+        frozen_issue(db, f"2026-W{week:02d}", ())
+    periods = [issue.period for issue in gather_status(config, db, NOW, issue_limit=5).issues]
+    assert periods == ["2026-W08", "2026-W07", "2026-W06", "2026-W05", "2026-W04", "2026-W01"]

@@ -177,3 +177,42 @@ def test_two_connections_share_the_file(tmp_path: Path) -> None:
     ArticleStore(first).apply_fetch("a", [article(1)], [], {}, NOW)
     ArticleStore(second).apply_fetch("b", [article(2, source="b")], [], {}, NOW)
     assert ArticleStore(first).count() == 2
+
+
+def test_another_source_cannot_take_over_an_article(db: Database) -> None:
+    """An id that one source publishes is refused for another, and the original stays."""
+    store = ArticleStore(db)
+    store.apply_fetch("site", [article(1)], [], {}, NOW)
+    hijack = article(1, title="HIJACKED", source="partner")
+    counts = store.apply_fetch("partner", [hijack], [], {}, NOW)
+    assert counts.refused == ((hijack.id, "site"),)
+    assert (counts.new, counts.updated) == (0, 0)
+    stored = store.get(hijack.id)
+    assert stored is not None
+    assert stored.title == "Story 1"
+
+
+def test_another_source_cannot_remove_an_article(db: Database) -> None:
+    """A source can only withdraw its own articles."""
+    store = ArticleStore(db)
+    store.apply_fetch("site", [article(1)], [], {}, NOW)
+    counts = store.apply_fetch("partner", [], [article(1).id], {"x": 1}, NOW)
+    assert counts.removed == 0
+    assert [a.id for a in store.latest(NOW, 10)] == [article(1).id]
+
+
+def test_unchanged_counts_the_sources_stored_articles(db: Database) -> None:
+    """A fetch that yields nothing new reports the source's stored articles as unchanged."""
+    store = ArticleStore(db)
+    store.apply_fetch("site", [article(1), article(2)], [], {"k": 1}, NOW)
+    assert store.apply_fetch("site", [], [], {"k": 1}, NOW).unchanged == 2
+    counts = store.apply_fetch("site", [article(1, title="New")], [], {"k": 2}, NOW)
+    assert (counts.updated, counts.unchanged) == (1, 1)
+
+
+def test_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    """A store path naming some other file is a StoreError with a hint, not a traceback."""
+    path = tmp_path / "notes.txt"
+    path.write_text("not a database at all, " * 100)
+    with pytest.raises(StoreError, match="cannot use the store"):
+        Database(path)

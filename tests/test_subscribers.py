@@ -108,6 +108,50 @@ def test_csv_errors_name_every_bad_line(tmp_path: Path) -> None:
     assert str(path) in str(caught.value)
 
 
+def csv_problems(tmp_path: Path, text: str) -> list[str]:
+    """The problems ``read_csv`` reports for a file with ``text``."""
+    with pytest.raises(CsvImportError) as caught:
+        read_csv(write_csv(tmp_path, text))
+    return caught.value.problems
+
+
+def test_csv_first_row_without_column_names_is_data(tmp_path: Path) -> None:
+    """A first row naming no known column is data: its bad address is an error on line 1."""
+    problems = csv_problems(tmp_path, "alice.example.org,Alice\nbob@example.org,Bob\n")
+    assert len(problems) == 1
+    assert problems[0].startswith("line 1: 'alice.example.org' is not a valid address")
+
+
+def test_csv_header_is_recognised_by_its_column_names(tmp_path: Path) -> None:
+    """``E-Mail``/``Address`` and ``Name`` headers are found in any case, other columns ignored."""
+    path = write_csv(tmp_path, "Org,Name,E-Mail\nUN,Ann,ann@example.org\n")
+    assert [(e.address, e.name, e.line) for e in read_csv(path)] == [("ann@example.org", "Ann", 2)]
+
+
+def test_csv_header_without_an_address_column_is_an_error(tmp_path: Path) -> None:
+    """A header that names ``name`` but no address column is reported, not guessed at."""
+    problems = csv_problems(tmp_path, "name,contact\nAnn,ann@example.org\n")
+    assert problems == [
+        "line 1: the header names no address column (one of: email, address, e-mail, mail)"
+    ]
+
+
+def test_csv_unterminated_quote_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    """A quoted field that is never closed is an error on the line where it opens."""
+    text = 'ann@example.org,Ann\nbob@example.org,"Bob\ncarl@example.org,Carl\n'
+    problems = csv_problems(tmp_path, text)
+    assert len(problems) == 1
+    assert problems[0].startswith("line 2: malformed CSV")
+    assert "never closed" in problems[0]
+
+
+def test_csv_stray_quote_after_a_quoted_field_is_an_error(tmp_path: Path) -> None:
+    """Text after a closing quote (``"Bob"x``) is malformed CSV, named by line."""
+    problems = csv_problems(tmp_path, 'ann@example.org,Ann\nbob@example.org,"Bob"x\n')
+    assert len(problems) == 1
+    assert problems[0].startswith("line 2: malformed CSV")
+
+
 def test_import_is_all_or_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """One bad line means nothing at all is imported."""
     config = write_config(tmp_path)

@@ -7,18 +7,22 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from swfeed.config import Config, load_config
+from swfeed.digest.archive import unsubscribe_page
 from swfeed.store import Database
 from swfeed.store.subscribers import Status, SubscriberStore
 from swfeed.subscribers import make_token
 from swfeed.web import accepts_gzip, server
 from tests.smtpfixture import NOW, SECRET, write_config
+from tests.test_digest_support import document
 
 RSS = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
@@ -59,6 +63,28 @@ def populate(public: Path) -> None:
     (public / ".secret").write_text("hidden")
 
 
+@contextmanager
+def running(config: Config) -> Iterator[Site]:
+    """The app for ``config`` on a real uvicorn server in a thread, and a client for it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    app_server = server(config, "127.0.0.1", port)
+    thread = threading.Thread(target=app_server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not app_server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.01)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            yield Site(client, config)
+    finally:
+        app_server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     """The app on a real uvicorn server in a thread, with a subscriber ann@example.org."""
@@ -67,21 +93,8 @@ def site(tmp_path: Path) -> Iterator[Site]:
     db = Database(config.store.path)
     SubscriberStore(db).add("ann@example.org", "Ann", NOW)
     db.close()
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    running = server(config, "127.0.0.1", port)
-    thread = threading.Thread(target=running.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.01)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
-        yield Site(client, config)
-    running.should_exit = True
-    thread.join(timeout=10)
-    listener.close()
+    with running(config) as started:
+        yield started
 
 
 def token(address: str = "ann@example.org") -> str:
@@ -257,8 +270,52 @@ def test_forged_token_gets_400(site: Site) -> None:
 
 
 def test_missing_token_gets_400(site: Site) -> None:
-    """No token at all gets 400."""
+    """A POST with no token at all gets 400 and changes nothing."""
     assert site.client.post("/unsubscribe").status_code == 400
+    assert (
+        site.client.post("/unsubscribe", data={"List-Unsubscribe": "One-Click"}).status_code == 400
+    )
+    assert site.status("ann@example.org") is Status.ACTIVE
+
+
+def test_get_without_token_explains_how_to_unsubscribe(site: Site) -> None:
+    """GET /unsubscribe with no token answers 200 with how to unsubscribe, and no form."""
+    response = site.client.get("/unsubscribe")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    page = document(response.text)
+    words = " ".join(page.text_content().split())
+    assert "weekly digest email ends with an Unsubscribe link of its own" in words
+    assert "You can also reply to any digest email" in words
+    assert page.xpath("//form") == []
+    assert page.xpath("//a/@href") == ["mailto:news@example.org", "mailto:leave@example.org"]
+    assert site.status("ann@example.org") is Status.ACTIVE
+
+
+def test_help_page_names_the_reply_to_address(tmp_path: Path) -> None:
+    """With delivery.reply_to set, the help page says to write there (where replies go)."""
+    extra = "  reply_to: desk@example.org\n"
+    config = load_config(write_config(tmp_path, method="outbox", extra=extra))
+    with running(config) as started:
+        response = started.client.get("/unsubscribe")
+    assert response.status_code == 200
+    links = document(response.text).xpath("//a/@href")
+    assert links == ["mailto:desk@example.org", "mailto:leave@example.org"]
+
+
+def test_empty_token_gets_400(site: Site) -> None:
+    """A link whose token was cut off entirely (``?t=``) gets 400, not the help page."""
+    assert site.client.get("/unsubscribe?t=").status_code == 400
+    assert site.status("ann@example.org") is Status.ACTIVE
+
+
+def test_archive_unsubscribe_link_leads_to_the_help_page(site: Site) -> None:
+    """The web archive copy's "How to unsubscribe" URL is served as the help page."""
+    path = urlsplit(unsubscribe_page(site.config)).path
+    assert path == "/unsubscribe"
+    response = site.client.get(path)
+    assert response.status_code == 200
+    assert "<h1>How to unsubscribe</h1>" in response.text
 
 
 def test_unknown_address_is_kept_out(site: Site) -> None:

@@ -92,3 +92,10 @@ def test_line_offset_shifts_lines() -> None:
 def test_format_key_path() -> None:
     """Key paths print like sources[0].path."""
     assert format_key_path(("sources", 0, "path")) == "sources[0].path"
+
+
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    """Thousands of nested brackets give a ConfigError, not a RecursionError."""
+    deep = "a: " + "[" * 5000 + "]" * 5000 + "\n"
+    with pytest.raises(ConfigError, match="nested more than 64 levels"):
+        load_yaml(deep, "deep.yaml")

@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    EmailStr,
     Field,
     HttpUrl,
     PlainSerializer,
@@ -32,6 +33,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from swfeed.errors import ConfigError, ConfigErrors, Location
 from swfeed.yamlfile import load_yaml, validation_errors
@@ -108,13 +110,17 @@ class _Model(BaseModel):
 
 class Author(_Model):
     name: str = Field(description="Name shown as the feeds' and digest's author.")
-    email: str | None = Field(None, description="Contact address shown in the feeds (optional).")
+    email: EmailStr | None = Field(
+        None, description="Contact address shown in the feeds (optional)."
+    )
 
 
 class SiteConfig(_Model):
-    title: str = Field(description="The site's name, used as feed and digest title.")
+    title: str = Field(min_length=1, description="The site's name, used as feed and digest title.")
     url: HttpUrl = Field(description="The site's home page; relative links resolve against it.")
-    description: str = Field(description="One sentence about the site, for feed readers.")
+    description: str = Field(
+        min_length=1, description="One sentence about the site, for feed readers."
+    )
     language: str = Field(
         "en",
         pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
@@ -148,7 +154,15 @@ class ContentSourceConfig(_Model):
     @classmethod
     def _folder_exists(cls, value: Path) -> Path:
         if not value.is_dir():
-            raise ValueError(f"folder '{value}' does not exist")
+            raise PydanticCustomError(
+                "folder_missing",
+                "folder '{folder}' does not exist",
+                {
+                    "folder": str(value),
+                    "hint": "Create it, or correct the path (relative paths start at the "
+                    "config file's folder).",
+                },
+            )
         return value
 
 
@@ -404,10 +418,10 @@ class DeliveryConfig(_Model):
         "store file's folder).",
     )
     smtp: SmtpConfig | None = Field(None, description="The relay, when method is smtp.")
-    from_address: str = Field(description="The From address, e.g. news@securitywomen.org.")
+    from_address: EmailStr = Field(description="The From address, e.g. news@securitywomen.org.")
     from_name: str = Field("", description="The From display name.")
-    reply_to: str | None = Field(None, description="Reply-To address (optional).")
-    unsubscribe_mailto: str | None = Field(
+    reply_to: EmailStr | None = Field(None, description="Reply-To address (optional).")
+    unsubscribe_mailto: EmailStr | None = Field(
         None, description="Address that takes unsubscribe mails (List-Unsubscribe mailto:)."
     )
     unsubscribe_url: HttpUrl | None = Field(
@@ -439,29 +453,70 @@ class DeliveryConfig(_Model):
         return self
 
 
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _any_case(text: str) -> str:
+    return "".join(f"[{char}{char.upper()}]" for char in text)
+
+
+#: For the JSON Schema (editors): ECMA-262 has no inline (?i), so each letter is a class.
+_DIGEST_PATTERN = (
+    "^("
+    + "|".join(f"{_any_case(day[:3])}({_any_case(day[3:])})?" for day in _WEEKDAYS)
+    + r")\s+([01]?[0-9]|2[0-3]):[0-5][0-9]$"
+)
+_DIGEST_HINT = "Write a weekday and a 24-hour time, e.g. 'monday 09:00' or 'fri 17:30'."
+
+
+def parse_digest(text: str) -> tuple[int, time]:
+    """``"monday 09:00"`` -> (0, 09:00): a weekday (full or 3-letter name, any case), 0 for
+    Monday, and an HH:MM time from 00:00 to 23:59."""
+    day, clock = [*text.split(maxsplit=1), "", ""][:2]
+    names = [name for name in _WEEKDAYS if day.lower() in (name, name[:3])]
+    if not names:
+        raise _digest_error(f"unknown weekday {day!r}: use a day name such as monday or mon")
+    match = re.fullmatch(r"([0-9]{1,2}):([0-9]{2})", clock.strip())
+    if match is None:
+        raise _digest_error(f"expected a time such as 09:00 after the weekday, got {clock!r}")
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        bad = f"hour {hour}" if hour > 23 else f"minute {minute}"
+        raise _digest_error(f"{bad} is out of range: times run from 00:00 to 23:59")
+    return _WEEKDAYS.index(names[0]), time(hour, minute)
+
+
+def _digest_error(message: str) -> PydanticCustomError:
+    return PydanticCustomError("digest_time", message, {"hint": _DIGEST_HINT})
+
+
 class ScheduleConfig(_Model):
     fetch_every: Duration = Field(
         timedelta(minutes=15), description="How often to load new articles (e.g. 10s, 15m, 1h)."
     )
     digest: str = Field(
         "monday 09:00",
-        pattern=r"^(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+\d{1,2}:\d{2}$",
         description="Weekday and time of the weekly digest, in the site's time zone.",
+        json_schema_extra={"pattern": _DIGEST_PATTERN},
     )
     max_lateness: Duration = Field(
         timedelta(hours=12), description="Send a missed digest up to this long after its time."
     )
 
+    @field_validator("digest")
+    @classmethod
+    def _valid_digest(cls, value: str) -> str:
+        parse_digest(value)
+        return value
+
     @property
     def digest_weekday(self) -> int:
         """0 for Monday ... 6 for Sunday."""
-        days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-        return days.index(self.digest[:3].lower())
+        return parse_digest(self.digest)[0]
 
     @property
     def digest_time(self) -> time:
-        hours, minutes = self.digest.split()[-1].split(":")
-        return time(int(hours), int(minutes))
+        return parse_digest(self.digest)[1]
 
 
 class Config(_Model):
@@ -524,7 +579,18 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
             hint="Pass --config PATH, set SWFEED_CONFIG, or copy config/swfeed.yaml.",
         ) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text (byte {exc.start})", location=Location(path)) from None
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"not UTF-8 text (byte {exc.start})",
+            location=Location(path, line),
+            hint="Save the file as UTF-8 in your editor.",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the config file: {exc.strerror or exc}",
+            location=Location(path),
+            hint="Pass --config the path of a readable YAML file (not a folder).",
+        ) from None
     doc = load_yaml(text, path, environ=environ)
     if not isinstance(doc.data, dict):
         raise ConfigError("the config must be a mapping of sections", location=Location(path, 1, 1))

@@ -20,6 +20,9 @@ from swfeed.sources.http import FetchError, FetchSession, backoff_delay
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore, UpsertCounts
 
+MAX_RETRY_AFTER = 86_400.0
+"""Seconds: the longest a server's Retry-After may push a source's next attempt."""
+
 
 @dataclass
 class SourceReport:
@@ -76,21 +79,47 @@ def fetch_source(
         return report
     try:
         result = build_source(source_config, config, session).fetch(status.state, now)
-    except (SwfeedError, OSError) as exc:
-        error = exc if isinstance(exc, SwfeedError) else SourceError(source_config.name, str(exc))
-        delay = backoff_delay(status.failures + 1)
-        if isinstance(exc, FetchError) and exc.retry_after:
-            delay = max(delay, timedelta(seconds=exc.retry_after))
-        articles.record_failure(source_config.name, now, str(error), now + delay)
-        report.error = error
+    except Exception as exc:  # one source's failure never stops the others
+        report.error = _record_failure(source_config.name, exc, status.failures, articles, now)
         return report
     summary = f"{len(result.articles)} articles, {len(result.errors)} problems"
     report.counts = articles.apply_fetch(
         source_config.name, result.articles, result.removed_ids, result.state, now, summary
     )
-    report.problems = list(result.errors)
+    report.problems = list(result.errors) + [
+        SourceError(
+            source_config.name,
+            f"article id {article_id!r} is already published by source {owner!r}; "
+            "this copy was not stored",
+            hint="Ids must be unique across sources: map or filter this entry out, "
+            "or give it its own id.",
+        )
+        for article_id, owner in report.counts.refused
+    ]
     report.not_modified = result.not_modified
     return report
+
+
+def _record_failure(
+    name: str, exc: Exception, failures: int, articles: ArticleStore, now: datetime
+) -> SwfeedError:
+    """Record a whole source's failure with its backoff; the error to report."""
+    if isinstance(exc, SwfeedError):
+        error = exc
+    elif isinstance(exc, OSError):
+        error = SourceError(name, str(exc))
+    else:
+        error = SourceError(
+            name,
+            f"unexpected {type(exc).__name__}: {exc}",
+            hint="This is a bug in swfeed; run with --debug and report the traceback.",
+        )
+        error.__cause__ = exc
+    delay = backoff_delay(failures + 1)
+    if isinstance(exc, FetchError) and exc.retry_after:
+        delay = max(delay, timedelta(seconds=min(exc.retry_after, MAX_RETRY_AFTER)))
+    articles.record_failure(name, now, str(error), now + delay)
+    return error
 
 
 def build(config: Config, db: Database, now: datetime) -> WriteReport:

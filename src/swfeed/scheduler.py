@@ -131,10 +131,25 @@ def build_scheduler(config: Config, clock: Clock, wake: Wake) -> BackgroundSched
 
 def add_jobs(scheduler: BackgroundScheduler, config: Config, clock: Clock, wake: Wake) -> None:
     """(Re)create the in-memory jobs from ``config``; existing jobs are dropped."""
-    scheduler.remove_all_jobs()
-    scheduler.add_job(wake, fetch_trigger(config, clock), args=[FETCH_JOB], id=FETCH_JOB)
+    install_jobs(scheduler, plan_jobs(config, clock), wake)
+
+
+def plan_jobs(config: Config, clock: Clock) -> dict[str, BaseTrigger]:
+    """The triggers of ``config``'s jobs by job id; raises if one cannot be made, before
+    anything is changed (a reload builds these first and keeps the old jobs on failure)."""
+    triggers = {FETCH_JOB: fetch_trigger(config, clock)}
     if digest_enabled(config):
-        scheduler.add_job(wake, digest_trigger(config, clock), args=[DIGEST_JOB], id=DIGEST_JOB)
+        triggers[DIGEST_JOB] = digest_trigger(config, clock)
+    return triggers
+
+
+def install_jobs(
+    scheduler: BackgroundScheduler, triggers: dict[str, BaseTrigger], wake: Wake
+) -> None:
+    """Replace every job by one per trigger, each calling ``wake(job id)``."""
+    scheduler.remove_all_jobs()
+    for job_id, trigger in triggers.items():
+        scheduler.add_job(wake, trigger, args=[job_id], id=job_id)
 
 
 def next_run_times(scheduler: BackgroundScheduler, clock: Clock) -> dict[str, datetime]:

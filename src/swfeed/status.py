@@ -19,7 +19,7 @@ from swfeed.scheduler import digest_enabled, next_digest_time
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 from swfeed.store.deliveries import DeliveryStore, State
-from swfeed.store.issues import IssueStore
+from swfeed.store.issues import IssueRecord, IssueStore
 
 COUNTED_STATES = ("sent", "deferred", "failed", "unknown", "pending")
 
@@ -43,6 +43,7 @@ class IssueLine:
     articles: int
     note: str | None
     deliveries: dict[str, int]
+    next_retry: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,21 +97,29 @@ def _source_line(articles: ArticleStore, name: str, kind: str) -> SourceLine:
 
 
 def _issue_lines(db: Database, limit: int) -> list[IssueLine]:
+    """The newest ``limit`` issues, then any older one still being finished."""
     ledger = DeliveryStore(db)
-    lines = []
-    for record in IssueStore(db).list(limit):
-        counts = ledger.counts(record.issue.period)
-        lines.append(
-            IssueLine(
-                period=record.issue.period,
-                status=record.status,
-                created=record.issue.created,
-                articles=len(record.issue.article_ids),
-                note=record.note,
-                deliveries={state: counts.get(State(state), 0) for state in COUNTED_STATES},
-            )
-        )
-    return lines
+    issues = IssueStore(db)
+    records = issues.list(limit)
+    shown = {record.issue.period for record in records}
+    for period in reversed(ledger.unfinished_periods()):
+        record = issues.record(period)
+        if period not in shown and record is not None:
+            records.append(record)
+    return [_issue_line(ledger, record) for record in records]
+
+
+def _issue_line(ledger: DeliveryStore, record: IssueRecord) -> IssueLine:
+    counts = ledger.counts(record.issue.period)
+    return IssueLine(
+        period=record.issue.period,
+        status=record.status,
+        created=record.issue.created,
+        articles=len(record.issue.article_ids),
+        note=record.note,
+        deliveries={state: counts.get(State(state), 0) for state in COUNTED_STATES},
+        next_retry=ledger.next_retry(record.issue.period),
+    )
 
 
 def render_text(status: Status) -> str:
@@ -125,7 +134,7 @@ def render_text(status: Status) -> str:
     lines.append(f"next fetch: {_next_fetch_text(status)}")
     lines.append(f"next digest: {_next_digest_text(status)}")
     lines.append("issues:" if status.issues else "issues: none yet")
-    lines += [f"  {_issue_text(issue)}" for issue in status.issues]
+    lines += [f"  {_issue_text(issue, status.zone)}" for issue in status.issues]
     return "\n".join(lines)
 
 
@@ -164,8 +173,9 @@ def _next_digest_text(status: Status) -> str:
     return text if status.daemon else text + ", when the daemon runs"
 
 
-def _issue_text(issue: IssueLine) -> str:
+def _issue_text(issue: IssueLine, zone: ZoneInfo) -> str:
     note = f" ({issue.note})" if issue.note else ""
+    note = _finishing_text(issue, zone) + note
     head = f"{issue.period}  {issue.status:<8}"
     if not any(issue.deliveries.values()):
         return f"{head} {_plural(issue.articles, 'article')}{note}"
@@ -175,6 +185,16 @@ def _issue_text(issue: IssueLine) -> str:
         if count or state != "pending"
     )
     return f"{head} {_plural(issue.articles, 'article')}; {counts}{note}"
+
+
+def _finishing_text(issue: IssueLine, zone: ZoneInfo) -> str:
+    """For an issue whose sending started: what is left, which the daemon keeps sending
+    (however late) until every recipient has had it once."""
+    pending, deferred = issue.deliveries["pending"], issue.deliveries["deferred"]
+    if issue.status != "sending" or not (pending or deferred):
+        return ""
+    retry = f" (next retry {_when(issue.next_retry, zone)})" if issue.next_retry else ""
+    return f"; being finished{retry}"
 
 
 def _plural(count: int, word: str) -> str:
@@ -228,6 +248,7 @@ def _issue_json(issue: IssueLine) -> dict[str, Any]:
         "articles": issue.articles,
         "note": issue.note,
         "deliveries": issue.deliveries,
+        "next_retry": _iso(issue.next_retry),
     }
 
 

@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import io
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,17 +90,20 @@ class CsvEntry:
 def read_csv(path: Path) -> list[CsvEntry]:
     """Every (address, name) of a CSV file, or ``CsvImportError`` listing every bad line.
 
-    The first row is a header when it has no ``@``; columns ``email``/``address`` and ``name``
-    are then found by name, else the address is the first column and the name the second.
+    The first row is a header only when it names known columns (``email``, ``address``,
+    ``e-mail`` or ``mail``, and ``name``, in any case and order); the columns are then found
+    by name. Otherwise it is data, like every other row: the address first, the name second.
+    Malformed CSV (a quote never closed, text after a closing quote) is an error naming the
+    line where the row starts.
     """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise CsvImportError(path, [f"cannot read the file: {exc}"]) from None
+    rows, problems = _rows(text)
     entries: list[CsvEntry] = []
-    problems: list[str] = []
     seen: dict[str, int] = {}
-    for line, address, name in _rows(text):
+    for line, address, name in rows:
         try:
             entry = CsvEntry(line, normalize_address(address), clean_name(name))
         except SubscriberError as exc:
@@ -113,32 +115,71 @@ def read_csv(path: Path) -> list[CsvEntry]:
             continue
         entries.append(entry)
     if problems:
-        raise CsvImportError(path, problems)
+        raise CsvImportError(path, sorted(problems, key=_line_number))
     return entries
 
 
-def _rows(text: str) -> Iterator[tuple[int, str, str]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    address_col, name_col = 0, 1
-    first = True
-    for row in reader:
-        if not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
-            continue
-        if first and not any("@" in cell for cell in row):
-            address_col, name_col = _header_columns(row)
-            first = False
-            continue
-        first = False
-        address = row[address_col] if address_col < len(row) else ""
-        name = row[name_col] if 0 <= name_col < len(row) else ""
-        yield reader.line_num, address, name
+def _rows(text: str) -> tuple[list[tuple[int, str, str]], list[str]]:
+    """(line, address, name) of each data row, and the file's structural problems."""
+    records, problems = _records(text)
+    if not records:
+        return [], problems
+    header_line, first = records[0]
+    columns = _header_columns(first)
+    if columns is None:
+        columns = (0, 1)
+    elif columns[0] < 0:
+        known = ", ".join(_ADDRESS_COLUMNS)
+        problem = f"line {header_line}: the header names no address column (one of: {known})"
+        return [], [problem, *problems]
+    else:
+        records = records[1:]
+    return [(line, *_cells(row, columns)) for line, row in records], problems
 
 
-def _header_columns(header: list[str]) -> tuple[int, int]:
-    names = [cell.strip().lower() for cell in header]
-    address_col = next((i for i, n in enumerate(names) if n in _ADDRESS_COLUMNS), 0)
-    name_col = names.index("name") if "name" in names else -1
-    return address_col, name_col
+def _records(text: str) -> tuple[list[tuple[int, list[str]]], list[str]]:
+    """Each row that is not blank or a ``#`` comment, with the line it starts on.
+
+    Reading stops at malformed CSV, which is the one problem then returned.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row) and not row[0].lstrip().startswith("#"):
+                records.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        return records, [f"line {start}: malformed CSV: {_csv_problem(exc)}"]
+    return records, []
+
+
+def _cells(row: list[str], columns: tuple[int, int]) -> tuple[str, str]:
+    address_col, name_col = columns
+    address = row[address_col] if address_col < len(row) else ""
+    name = row[name_col] if 0 <= name_col < len(row) else ""
+    return address, name
+
+
+def _header_columns(row: list[str]) -> tuple[int, int] | None:
+    """(address column or -1, name column or -1) if ``row`` is a header; None for data."""
+    names = [cell.strip().lower() for cell in row]
+    if not any(name in _ADDRESS_COLUMNS or name == "name" for name in names):
+        return None
+    address_col = next((i for i, n in enumerate(names) if n in _ADDRESS_COLUMNS), -1)
+    return address_col, names.index("name") if "name" in names else -1
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "unexpected end of data" in str(exc):
+        return "a quoted field that starts here is never closed (a missing '\"')"
+    return str(exc)
+
+
+def _line_number(problem: str) -> int:
+    number = problem.removeprefix("line ").partition(":")[0]
+    return int(number) if number.isdigit() else 0
 
 
 def make_token(secret: bytes, address: str) -> str:

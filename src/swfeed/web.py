@@ -9,7 +9,8 @@ A Starlette app on uvicorn, for deployments without another web server:
 - ``/unsubscribe?t=TOKEN``: GET only shows a confirmation page with a button (mail scanners
   follow links, and must not unsubscribe anyone); POST unsubscribes, from that form or an
   RFC 8058 one-click request (``List-Unsubscribe=One-Click``). Repeating it is harmless; a
-  forged or truncated token gets 400 and changes nothing.
+  forged or truncated token gets 400 and changes nothing. A GET without a token (the web
+  archive copy's "How to unsubscribe" link) shows how to unsubscribe.
 """
 
 from __future__ import annotations
@@ -230,6 +231,8 @@ class Unsubscribe:
         self.now = now
 
     async def handle(self, request: Request) -> Response:
+        if request.method == "GET" and "t" not in request.query_params:
+            return self._help()
         token = request.query_params.get("t", "")
         if request.method == "POST" and not token:
             token = await _form_token(request)
@@ -262,6 +265,28 @@ class Unsubscribe:
             "<button type=submit>Unsubscribe</button></form>",
         )
 
+    def _help(self) -> Response:
+        """How to unsubscribe, for readers who came without a personal link."""
+        delivery = self.config.delivery
+        title = html.escape(self.config.site.title)
+        reply_to = (delivery.reply_to or delivery.from_address) if delivery else None
+        write = f", or write to {_mail_link(reply_to)}," if reply_to else ""
+        mailto = delivery.unsubscribe_mailto if delivery else None
+        by_mail = (
+            f"<p>You can also send an email with the subject <em>unsubscribe</em> to "
+            f"{_mail_link(mailto)} from the subscribed address.</p>"
+            if mailto
+            else ""
+        )
+        return _page(
+            200,
+            "How to unsubscribe",
+            f"<p>Every {title} weekly digest email ends with an <strong>Unsubscribe</strong> "
+            "link of its own: open it from any issue you received, confirm, and no more "
+            f"digests are sent to that address.</p><p>You can also reply to any digest email"
+            f"{write} and ask to be removed.</p>{by_mail}",
+        )
+
     def _done(self, address: str) -> Response:
         title = html.escape(self.config.site.title)
         return _page(
@@ -269,6 +294,11 @@ class Unsubscribe:
             "You are unsubscribed",
             f"<p><strong>{html.escape(address)}</strong> will get no more {title} digests.</p>",
         )
+
+
+def _mail_link(address: str) -> str:
+    escaped = html.escape(address)
+    return f'<a href="mailto:{html.escape(quote(address, safe="@"))}">{escaped}</a>'
 
 
 async def _form_token(request: Request) -> str:

@@ -77,7 +77,7 @@ def load_yaml(
     doc = YamlDocument(data=None, file=file, line_offset=line_offset)
     env = os.environ if environ is None else environ
     try:
-        _refuse_anchors(text, doc)
+        _prescan(text, doc)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -88,16 +88,34 @@ def load_yaml(
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML error: {exc}", location=Location(file)) from None
+    except RecursionError:
+        raise _too_deep(doc) from None
     if node is None:
         doc.data = {}
         return doc
     builder = _Builder(doc, env if expand_env else None)
-    doc.data = builder.build(node, ())
+    try:
+        doc.data = builder.build(node, ())
+    except RecursionError:
+        raise _too_deep(doc) from None
     return doc
 
 
-def _refuse_anchors(text: str, doc: YamlDocument) -> None:
-    """Reject ``&anchor`` and ``*alias`` before composing (alias bombs expand on compose)."""
+def _too_deep(doc: YamlDocument) -> ConfigError:
+    return ConfigError(
+        "the YAML is nested too deeply to read",
+        location=Location(doc.file, 1 + doc.line_offset, 1),
+        hint="Flatten the nested lists or mappings; no swfeed setting needs such depth.",
+    )
+
+
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings accepted (PyYAML's parser is quadratic in depth)."""
+
+
+def _prescan(text: str, doc: YamlDocument) -> None:
+    """Reject ``&anchor``/``*alias`` (alias bombs expand on compose) and deep nesting."""
+    depth = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if getattr(event, "anchor", None) is not None:
             raise ConfigError(
@@ -105,6 +123,16 @@ def _refuse_anchors(text: str, doc: YamlDocument) -> None:
                 location=_location(doc, event.start_mark),
                 hint="Write the value out in full instead of using & and *.",
             )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ConfigError(
+                    f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
+                    location=_location(doc, event.start_mark),
+                    hint="Flatten the nesting; no swfeed setting needs such depth.",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _location(doc: YamlDocument, mark: Any) -> Location:

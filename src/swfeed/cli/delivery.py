@@ -19,7 +19,7 @@ from swfeed.delivery.send import Plan, Progress, SendSummary, plan, send_issue, 
 from swfeed.errors import EXIT_OK, EXIT_RUNTIME
 from swfeed.models import DigestIssue
 from swfeed.store import Database
-from swfeed.store.deliveries import DeliveryStore, State
+from swfeed.store.deliveries import State
 from swfeed.store.issues import IssueStore
 from swfeed.store.subscribers import Status, SubscriberStore
 from swfeed.subscribers import clean_name, normalize_address, read_csv
@@ -63,7 +63,12 @@ def register_send(digest_subparsers: Subparsers) -> None:
     send.add_argument(
         "--dry-run", action="store_true", help="show who would get what; send and change nothing"
     )
-    send.add_argument("--to", metavar="ADDRESS", help="test send to one address, outside the list")
+    send.add_argument(
+        "--to",
+        metavar="ADDRESS",
+        help="test send to one address, outside the list and the ledger; the copy is marked "
+        "(subject starts with [TEST], header X-Swfeed-Test: yes) and has a Message-ID of its own",
+    )
     send.add_argument(
         "--retry-unknown",
         action="store_true",
@@ -155,10 +160,7 @@ def cmd_send(args: argparse.Namespace) -> int:
                 print("  (not frozen yet: `swfeed digest send` builds it first; it may differ")
                 print("   if articles arrive meanwhile, or not be sent when nothing is new)")
             return EXIT_OK
-        if args.retry_unknown:
-            count = DeliveryStore(db).retry_unknown(issue.period, now)
-            print(f"{count} recipient(s) with an unknown outcome will be sent again")
-        summary = _send_with_signals(config, db, issue)
+        summary = _send_with_signals(config, db, issue, args.retry_unknown)
     print_summary(summary, sys.stdout)
     return EXIT_OK if summary.done else EXIT_RUNTIME
 
@@ -174,7 +176,9 @@ def find_issue(
     return preview_issue(config, db, now, period)
 
 
-def _send_with_signals(config: Config, db: Database, issue: DigestIssue) -> SendSummary:
+def _send_with_signals(
+    config: Config, db: Database, issue: DigestIssue, retry_unknown: bool
+) -> SendSummary:
     """``send_issue`` with SIGTERM/SIGINT finishing the message in flight, then stopping."""
     stop = threading.Event()
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
@@ -184,7 +188,7 @@ def _send_with_signals(config: Config, db: Database, issue: DigestIssue) -> Send
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        return send_issue(config, db, issue, utc_now, stop, bar)
+        return send_issue(config, db, issue, utc_now, stop, bar, retry_unknown=retry_unknown)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -236,6 +240,12 @@ def print_summary(summary: SendSummary, out: TextIO) -> None:
     )
     states = ", ".join(f"{state.value} {totals[state]}" for state in State if totals[state])
     print(f"  all {summary.total} recipients: {states or 'none'}", file=out)
+    if summary.retried:
+        print(
+            f"  {summary.retried} recipient(s) with an unknown outcome were attempted again "
+            "(--retry-unknown)",
+            file=out,
+        )
     for address in summary.recovered:
         print(f"  unknown (in flight when a sender stopped): {address}", file=out)
     if totals[State.UNKNOWN]:

@@ -81,6 +81,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         print(f"note:     {issue.period} is frozen: this is exactly what recipients get")
     elif not issue.article_ids and config.digest and config.digest.skip_when_empty:
         print("note:     nothing new, so no issue would be sent (digest.skip_when_empty)")
+    print(f"note:     {files.note}")
     for path in (files.html, files.text, files.eml):
         print(f"wrote     {path}")
     return EXIT_OK

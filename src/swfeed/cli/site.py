@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from swfeed import configdoc, pipeline
-from swfeed.config import Config, config_path, json_schema, load_config
+from swfeed.config import Config, SourceConfig, config_path, json_schema, load_config
 from swfeed.errors import EXIT_OK, EXIT_RUNTIME
 from swfeed.feeds import WriteReport, autodiscovery_tags
 from swfeed.sources import build_source
 from swfeed.store import Database
+from swfeed.store.articles import ArticleStore, SourceStatus
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,22 +56,39 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = load(args)
     print(f"{config.source_file}: config OK ({len(config.sources)} sources)")
     now = utc_now()
+    db = Database.read_only(config.store.path)
     failed = False
     for source_config in config.sources:
-        try:
-            result = build_source(source_config, config).fetch({}, now)
-        except Exception as exc:
-            print(f"  {source_config.name}: FAILED: {exc}")
-            failed = True
-            continue
-        print(
-            f"  {source_config.name}: {len(result.articles)} articles, "
-            f"{len(result.errors)} problems"
-        )
-        for problem in result.errors:
-            print(_indent(str(problem), "    "))
-        failed = failed or bool(result.errors)
+        if db is not None:
+            print_backoff(ArticleStore(db).source_status(source_config.name), now)
+        failed = not check_source(source_config, config, now) or failed
+    if db is not None:
+        db.close()
     return EXIT_RUNTIME if failed else EXIT_OK
+
+
+def check_source(source_config: SourceConfig, config: Config, now: datetime) -> bool:
+    """Load one source without storing anything; print what it gave. True when clean."""
+    try:
+        result = build_source(source_config, config).fetch({}, now)
+    except Exception as exc:  # every failure is reported, none is fatal
+        print(f"  {source_config.name}: FAILED: {exc}")
+        return False
+    print(f"  {source_config.name}: {len(result.articles)} articles, {len(result.errors)} problems")
+    for problem in result.errors:
+        print(_indent(str(problem), "    "))
+    return not result.errors
+
+
+def print_backoff(status: SourceStatus, now: datetime) -> None:
+    """Tell the admin a source has been failing, from the store's record."""
+    if status.failures == 0:
+        return
+    waiting = ""
+    if status.next_attempt is not None and status.next_attempt > now:
+        waiting = f"; backing off until {status.next_attempt:%Y-%m-%d %H:%M} UTC"
+    print(f"  {status.source}: failed {status.failures} fetch(es) in a row{waiting}")
+    print(f"    last error: {status.last_result}")
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:

@@ -16,6 +16,11 @@ Why this is safe:
   printable ASCII or entirely as RFC 2047 encoded words, which decode back to that same one
   line. Text that itself looks like an encoded word (``=?utf-8?q?...=0A...?=``) is always
   encoded, so no reader can decode it into a line break (CVE-2024-6923).
+
+A test send (``build_template(..., test=True)``, for ``digest send --to``) is marked: its
+subject starts with ``[TEST] ``, it carries ``X-Swfeed-Test: yes``, and it has a random
+Message-ID of its own (``<swfeed.test.PERIOD.RANDOM@domain>``), never the one a subscriber's
+copy of the issue has.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import base64
 import hashlib
 import html
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +50,8 @@ _QP_UNSAFE = re.compile(rb"[^!-<>-~]")  # all but printable ASCII other than "="
 ENCODED_WORD_PREFIX = "=?utf-8?b?"
 MAX_ENCODED_WORD = 75
 MAX_QP_LINE = 76
+TEST_SUBJECT_PREFIX = "[TEST] "
+TEST_HEADER = "X-Swfeed-Test: yes"
 _PLACEHOLDERS = re.compile(
     f"({re.escape(UNSUBSCRIBE_URL_TOKEN)}|{re.escape(RECIPIENT_ADDRESS_TOKEN)})"
 )
@@ -92,6 +100,11 @@ class MessageTemplate:
     parts: tuple[bytes | Slot, ...]
     settings: MessageSettings
     stuffed_parts: tuple[bytes | Slot, ...] = ()
+    test_id: str | None = None
+
+    def id_for(self, address: str) -> str:
+        """The Message-ID of ``address``'s copy: per (issue, recipient), or the test send's."""
+        return self.test_id or message_id(self.period, address, self.settings)
 
     @property
     def size(self) -> int:
@@ -116,7 +129,7 @@ class MessageTemplate:
         escaped_url, escaped_address = html.escape(url), html.escape(recipient.address)
         return {
             Slot.TO: mailbox(recipient.name, recipient.address, "To").encode("ascii"),
-            Slot.MESSAGE_ID: message_id(self.period, recipient.address, self.settings).encode(),
+            Slot.MESSAGE_ID: self.id_for(recipient.address).encode(),
             Slot.LIST_UNSUBSCRIBE: list_unsubscribe(self.settings, recipient.address).encode(),
             Slot.TEXT_URL: qp_value(url),
             Slot.TEXT_ADDRESS: qp_value(recipient.address),
@@ -126,11 +139,15 @@ class MessageTemplate:
 
 
 def build_template(
-    issue: DigestIssue, settings: MessageSettings, date: datetime
+    issue: DigestIssue, settings: MessageSettings, date: datetime, *, test: bool = False
 ) -> MessageTemplate:
-    """Serialise ``issue`` once into a template; ``date`` is the Date header."""
+    """Serialise ``issue`` once into a template; ``date`` is the Date header.
+
+    ``test``: a marked test copy with its own Message-ID (see the module's docstring).
+    """
     boundary = "=_swfeed_" + hashlib.sha256(issue.html.encode()).hexdigest()[:24]
-    parts = _headers(issue.subject, settings, date, boundary)
+    subject = TEST_SUBJECT_PREFIX + issue.subject if test else issue.subject
+    parts = _headers(subject, settings, date, boundary, test)
     parts.append(_part_head(boundary, "text/plain"))
     parts += _qp_body(issue.text, Slot.TEXT_URL, Slot.TEXT_ADDRESS)
     parts.append(_part_head(boundary, "text/html"))
@@ -138,7 +155,8 @@ def build_template(
     parts.append(f"{CRLF}--{boundary}--{CRLF}".encode())
     merged = _merge(parts)
     stuffed = tuple(dot_stuff(p) if isinstance(p, bytes) else p for p in merged)
-    return MessageTemplate(issue.period, one_line(issue.subject), merged, settings, stuffed)
+    test_id = message_id_of_test_send(issue.period, settings) if test else None
+    return MessageTemplate(issue.period, one_line(subject), merged, settings, stuffed, test_id)
 
 
 def dot_stuff(data: bytes) -> bytes:
@@ -147,7 +165,7 @@ def dot_stuff(data: bytes) -> bytes:
 
 
 def _headers(
-    subject: str, settings: MessageSettings, date: datetime, boundary: str
+    subject: str, settings: MessageSettings, date: datetime, boundary: str, test: bool
 ) -> list[bytes | Slot]:
     """The header block, with slots for the per-recipient To, Message-ID, List-Unsubscribe."""
     before = [
@@ -161,6 +179,8 @@ def _headers(
     after.append(f"List-Id: {phrase(settings.list_name, 'List-Id')} <{settings.list_id}>")
     if settings.unsubscribe_url:
         after.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    if test:
+        after.append(TEST_HEADER)
     after += [
         "MIME-Version: 1.0",
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
@@ -291,6 +311,12 @@ def message_id(period: str, address: str, settings: MessageSettings) -> str:
     digest = hashlib.sha256(f"{period}\0{address.lower()}".encode()).hexdigest()[:24]
     domain = settings.from_address.rpartition("@")[2]
     return f"<swfeed.{period}.{digest}@{domain}>"
+
+
+def message_id_of_test_send(period: str, settings: MessageSettings) -> str:
+    """``<swfeed.test.period.random@domain>``: a test send's, unlike any subscriber's copy."""
+    domain = settings.from_address.rpartition("@")[2]
+    return f"<swfeed.test.{period}.{secrets.token_hex(12)}@{domain}>"
 
 
 def unsubscribe_link(settings: MessageSettings, address: str) -> str:

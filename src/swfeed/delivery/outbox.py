@@ -3,7 +3,8 @@
 Files are written to ``tmp/``, flushed to disk, then renamed into ``new/`` (the Maildir
 protocol), so a reader never sees half a message. The file name comes from the Message-ID,
 which is the same for the same (issue, recipient): writing a message twice replaces the
-file instead of adding a copy.
+file instead of adding a copy. A test send (``digest send --to``) has a Message-ID of its
+own, so it never replaces a recipient's file.
 """
 
 from __future__ import annotations
@@ -50,9 +51,12 @@ class OutboxTransport:
                 hint="Check delivery.outbox in the config and that the folder is writable.",
             ) from None
 
-    def send(self, envelope: Envelope, message: bytes, before_data: Callable[[], None]) -> Attempt:
+    def send(
+        self, envelope: Envelope, message: bytes, before_data: Callable[[], bool]
+    ) -> Attempt | None:
         name = file_name(envelope.message_id)
-        before_data()
+        if not before_data():
+            return None
         try:
             path = self._write(name, message)
         except OSError as exc:

@@ -3,15 +3,19 @@
 ``send_issue`` is what the CLI and the scheduler call. It
 
 1. takes the store's ``send`` lock (a second sender gets ``BusyError`` naming the issue in
-   progress; a lock whose holder died is taken over);
-2. marks rows a dead sender left in ``sending`` as ``unknown`` (at most one per crash);
-3. freezes the recipient list into ledger rows the first time the issue is sent;
-4. builds the message once, then for each due row: checks the subscriber is still active,
-   hands the message over (the row is committed as ``sending`` just before DATA) and commits
-   the outcome; deferred rows are retried with exponential backoff while the run's retry
-   window lasts, and by later runs after it;
-5. stops early, leaving the rest for the next run, on ``stop_event`` (after the message in
-   flight), after ``max_consecutive_errors`` errors in a row, or on a ``DeliveryError``.
+   progress; a lock whose holder died is taken over, see ``swfeed.store.locks``);
+2. with ``retry_unknown`` (the admin's decision), puts ``unknown`` rows back to ``pending``;
+3. marks rows a dead sender left in ``sending`` as ``unknown`` (at most one per crash);
+4. freezes the recipient list into ledger rows the first time the issue is sent;
+5. builds the message once, then for each due row: checks the subscriber is still active,
+   claims the row just before DATA (an atomic ``UPDATE`` that succeeds only while the row is
+   still to send and this run still holds the lock; a row someone else has is skipped),
+   hands the message over and commits the outcome; deferred rows are retried with
+   exponential backoff while the run's retry window lasts, and by later runs after it;
+6. stops early, leaving the rest for the next run, on ``stop_event`` (after the message in
+   flight), after ``max_consecutive_errors`` errors in a row, or on a ``DeliveryError``;
+7. stops with ``BusyError``, sending nothing more, when it finds it lost the lock (its
+   heartbeat or a claim fails): another sender took over while this one was stopped.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from swfeed.config import Config
-from swfeed.delivery.message import MessageTemplate, Recipient, build_template, message_id
+from swfeed.delivery.message import MessageTemplate, Recipient, build_template
 from swfeed.delivery.outbox import OutboxTransport, outbox_folder
 from swfeed.delivery.settings import delivery_config, message_settings
 from swfeed.delivery.smtp import SmtpTransport
@@ -32,8 +36,8 @@ from swfeed.delivery.transport import Attempt, Envelope, Transport
 from swfeed.errors import BusyError, DeliveryError
 from swfeed.models import DigestIssue
 from swfeed.store import Database
-from swfeed.store.deliveries import Delivery, DeliveryStore, Outcome, State
-from swfeed.store.locks import LockStore, new_owner
+from swfeed.store.deliveries import CLAIMED, OPEN, Delivery, DeliveryStore, Fence, Outcome, State
+from swfeed.store.locks import LockHolder, LockStore, new_owner
 from swfeed.store.subscribers import Status, SubscriberStore
 
 SEND_LOCK = "send"
@@ -53,6 +57,7 @@ class SendSummary:
     recovered: list[str] = field(default_factory=list)
     paused: str | None = None
     stopped: bool = False
+    retried: int = 0
 
     @property
     def done(self) -> bool:
@@ -99,24 +104,23 @@ def send_issue(
     stop_event: threading.Event | None = None,
     progress: ProgressCallback | None = None,
     transport: Transport | None = None,
+    *,
+    retry_unknown: bool = False,
 ) -> SendSummary:
-    """Send ``issue`` to its recipients, resuming where an earlier run stopped."""
+    """Send ``issue`` to its recipients, resuming where an earlier run stopped.
+
+    ``retry_unknown`` first puts rows with an unknown outcome back (under the lock, so a
+    busy store changes nothing).
+    """
     template = build_template(issue, message_settings(config), now_fn())
-    locks = LockStore(db, lock_stale_after(config))
-    owner = _take_lock(locks, issue.period, now_fn())
+    lock = SendLock.take(LockStore(db, lock_stale_after(config)), issue.period, now_fn)
     try:
         ledger = DeliveryStore(db)
+        retried = ledger.retry_unknown(issue.period, now_fn()) if retry_unknown else 0
         recovered = ledger.recover_in_flight(issue.period, now_fn())
         ledger.freeze(issue.period, now_fn())
-        run = _Run(
-            config,
-            ledger,
-            template,
-            now_fn,
-            stop_event or threading.Event(),
-            heartbeat=lambda: locks.heartbeat(SEND_LOCK, owner, now_fn()),
-            progress=progress,
-        )
+        stop = stop_event or threading.Event()
+        run = _Run(config, ledger, template, now_fn, stop, lock, progress)
         active = transport or open_transport(config)
         try:
             run.run(active)
@@ -125,20 +129,66 @@ def send_issue(
         ledger.finish(issue.period, now_fn())
         totals = ledger.counts(issue.period)
     finally:
-        locks.release(SEND_LOCK, owner)
-    return SendSummary(issue.period, totals, run.counts, recovered, run.paused, run.stopped)
+        lock.release()
+    return SendSummary(
+        issue.period, totals, run.counts, recovered, run.paused, run.stopped, retried
+    )
 
 
-def _take_lock(locks: LockStore, period: str, now: datetime) -> str:
-    """Take the ``send`` lock for ``period``; its owner id, or ``BusyError``."""
-    owner = new_owner()
-    holder = locks.acquire(SEND_LOCK, owner, period, now)
-    if holder is not None:
-        raise BusyError(
-            f"issue {holder.detail} is already being sent by process {holder.pid} on "
-            f"{holder.host} (since {holder.acquired:%Y-%m-%d %H:%M} UTC)",
-        )
-    return owner
+@dataclass(frozen=True, slots=True)
+class SendLock:
+    """This run's hold on the store's ``send`` lock."""
+
+    locks: LockStore
+    owner: str
+    period: str
+    now: Clock
+
+    @classmethod
+    def take(cls, locks: LockStore, period: str, now_fn: Clock) -> SendLock:
+        """Take the lock for ``period``, or raise ``BusyError`` naming the issue in progress."""
+        owner = new_owner()
+        holder = locks.acquire(SEND_LOCK, owner, period, now_fn())
+        if holder is not None:
+            raise _busy(holder, now_fn())
+        return cls(locks, owner, period, now_fn)
+
+    @property
+    def fence(self) -> Fence:
+        """Ledger writes so fenced happen only while this run holds the lock."""
+        return (SEND_LOCK, self.owner)
+
+    def beat(self) -> None:
+        """Refresh the heartbeat; ``BusyError`` (stop: send nothing more) if the lock was lost."""
+        if not self.locks.heartbeat(SEND_LOCK, self.owner, self.now()):
+            raise _lost(self.period, self.locks.holder(SEND_LOCK))
+
+    def release(self) -> None:
+        self.locks.release(SEND_LOCK, self.owner)
+
+
+def _busy(holder: LockHolder, now: datetime) -> BusyError:
+    message = (
+        f"issue {holder.detail} is already being sent by process {holder.pid} on "
+        f"{holder.host} (since {holder.acquired:%Y-%m-%d %H:%M} UTC)"
+    )
+    if now - holder.heartbeat <= timedelta(seconds=4 * HEARTBEAT_SECONDS):
+        return BusyError(message)
+    return BusyError(
+        f"{message}; no sign of life from it since {holder.heartbeat:%Y-%m-%d %H:%M} UTC",
+        hint="If that process is stopped (Ctrl-Z) or hung, resume it (fg) or end it: "
+        "its lock is freed as soon as it is gone.",
+    )
+
+
+def _lost(period: str, holder: LockHolder | None) -> BusyError:
+    who = f"process {holder.pid} on {holder.host}" if holder else "another process"
+    return BusyError(
+        f"stopped sending issue {period}: {who} took over the send lock while this run was "
+        "held up, so this run sent nothing more",
+        hint="This sender was stopped, suspended or asleep for too long. The other sender "
+        f"carries on; `swfeed digest send --period {period}` later finishes what is left.",
+    )
 
 
 class _Run:
@@ -151,8 +201,7 @@ class _Run:
         template: MessageTemplate,
         now_fn: Clock,
         stop_event: threading.Event,
-        *,
-        heartbeat: Callable[[], None],
+        lock: SendLock,
         progress: ProgressCallback | None,
     ) -> None:
         self.delivery = delivery_config(config)
@@ -160,10 +209,10 @@ class _Run:
         self.template = template
         self.now = now_fn
         self.stop_event = stop_event
+        self.lock = lock
         self.counts: Counter[State] = Counter()
         self.errors_in_a_row = 0
         self.paused: str | None = None
-        self.heartbeat = heartbeat
         self.progress = progress
         self.total = 0
         self._last_start = self._last_beat = 0.0
@@ -185,6 +234,7 @@ class _Run:
                 return
 
     def _batch(self, batch: list[Delivery], transport: Transport) -> None:
+        """Attempt rows read a moment ago; each is claimed afresh, so none can go out twice."""
         for row in batch:
             if self.stopped or self.paused is not None:
                 return
@@ -197,32 +247,39 @@ class _Run:
         wake = self.ledger.next_retry(self.template.period)
         if wake is None or wake > deadline:
             return False
-        self.heartbeat()
+        self.lock.beat()
         delay = max(0.0, (wake - self.now()).total_seconds())
         return not self.stop_event.wait(delay)
 
     def _one(self, row: Delivery, transport: Transport) -> None:
-        period = self.template.period
         if not self.ledger.subscriber_active(row.address):
-            self._record(row, Outcome(State.SKIPPED, "no longer subscribed when its turn came"))
+            self._settle(row, Outcome(State.SKIPPED, "no longer subscribed when its turn came"))
             return
         self._pace(transport.min_interval)
         if self.stopped:
             return
+        template = self.template
         envelope = Envelope(
-            self.template.settings.from_address,
-            row.address,
-            message_id(period, row.address, self.template.settings),
+            template.settings.from_address, row.address, template.id_for(row.address)
         )
-        message = self.template.render(Recipient(row.address, row.name), transport.dot_stuffed)
+        message = template.render(Recipient(row.address, row.name), transport.dot_stuffed)
+        claim = _Claim(self.ledger, template.period, row.address, self.now, self.lock.fence)
         try:
-            attempt = transport.send(
-                envelope, message, lambda: self.ledger.mark_sending(period, row.address, self.now())
-            )
+            attempt = transport.send(envelope, message, claim)
         except DeliveryError:
-            self.ledger.record(period, row.address, Outcome(State.PENDING), self.now())
+            if claim.claimed:
+                self.ledger.record(
+                    template.period,
+                    row.address,
+                    Outcome(State.PENDING),
+                    self.now(),
+                    only_from=CLAIMED,
+                )
             raise
-        self._record(row, self._outcome(row, attempt))
+        if attempt is None:
+            self.lock.beat()  # the claim failed: stop here if the lock was lost, else skip it
+            return
+        self._settle(row, self._outcome(row, attempt), claimed=claim.claimed)
 
     def _outcome(self, row: Delivery, attempt: Attempt) -> Outcome:
         if attempt.state is not State.DEFERRED:
@@ -233,8 +290,21 @@ class _Run:
         delay = min(self.delivery.retry_delay * 2 ** (attempts - 1), MAX_BACKOFF)
         return Outcome(State.DEFERRED, attempt.reply, next_attempt=self.now() + delay)
 
-    def _record(self, row: Delivery, outcome: Outcome) -> None:
-        self.ledger.record(self.template.period, row.address, outcome, self.now())
+    def _settle(self, row: Delivery, outcome: Outcome, claimed: bool = False) -> None:
+        """Commit an outcome: of a row this run claimed, or (fenced) of one still open."""
+        fence = None if claimed else self.lock.fence
+        only_from = CLAIMED if claimed else OPEN
+        if not self.ledger.record(
+            self.template.period, row.address, outcome, self.now(), only_from=only_from, fence=fence
+        ):
+            self.lock.beat()  # not recorded: stop here if the lock was lost, else skip the row
+            return
+        self._count(row, outcome)
+        if time.monotonic() - self._last_beat >= HEARTBEAT_SECONDS:
+            self._last_beat = time.monotonic()
+            self.lock.beat()
+
+    def _count(self, row: Delivery, outcome: Outcome) -> None:
         self.counts[outcome.state] += 1
         if outcome.state in (State.SENT, State.SKIPPED):
             self.errors_in_a_row = 0
@@ -245,9 +315,6 @@ class _Run:
                 f"paused after {self.errors_in_a_row} errors in a row; the last: "
                 f"{row.address}: {outcome.reply}"
             )
-        if time.monotonic() - self._last_beat >= HEARTBEAT_SECONDS:
-            self._last_beat = time.monotonic()
-            self.heartbeat()
 
     def _pace(self, interval: float) -> None:
         """Wait so that message starts are at least ``interval`` seconds apart."""
@@ -258,20 +325,37 @@ class _Run:
         self._last_start = time.monotonic()
 
 
+@dataclass(slots=True)
+class _Claim:
+    """``before_data`` for one message: claims its ledger row (fenced by the lock)."""
+
+    ledger: DeliveryStore
+    period: str
+    address: str
+    now: Clock
+    fence: Fence
+    claimed: bool = False
+
+    def __call__(self) -> bool:
+        self.claimed = self.ledger.claim(self.period, self.address, self.now(), self.fence)
+        return self.claimed
+
+
 def send_test(config: Config, issue: DigestIssue, address: str, now: datetime) -> Attempt:
-    """Send ``issue`` to one address outside the ledger (a test send): no lock, no rows."""
-    template = build_template(issue, message_settings(config), now)
-    envelope = Envelope(
-        template.settings.from_address,
-        address,
-        message_id(issue.period, address, template.settings),
-    )
+    """Send ``issue`` to one address outside the ledger (a test send): no lock, no rows.
+
+    The copy is marked as a test (``[TEST] `` subject, ``X-Swfeed-Test: yes``) and has a
+    Message-ID of its own, so it is never mistaken for (or replaces) a subscriber's copy.
+    """
+    template = build_template(issue, message_settings(config), now, test=True)
+    envelope = Envelope(template.settings.from_address, address, template.id_for(address))
     transport = open_transport(config)
     message = template.render(Recipient(address), transport.dot_stuffed)
     try:
-        return transport.send(envelope, message, lambda: None)
+        attempt = transport.send(envelope, message, lambda: True)
     finally:
         transport.close()
+    return attempt or Attempt(State.PENDING, "not handed over")
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,13 +64,17 @@ class SmtpTransport:
         self._conn: smtplib.SMTP | None = None
         self._used = 0
 
-    def send(self, envelope: Envelope, message: bytes, before_data: Callable[[], None]) -> Attempt:
+    def send(
+        self, envelope: Envelope, message: bytes, before_data: Callable[[], bool]
+    ) -> Attempt | None:
         conn = self._connection()
         try:
             attempt = self._transaction(conn, envelope, message, before_data)
         except _Dropped as exc:
             self._drop()
             return Attempt(State.DEFERRED, f"connection lost before the end of data: {exc}")
+        if attempt is None:
+            return None
         self._used += 1
         if attempt.reply.startswith("421") or self._used >= self.config.messages_per_connection:
             self.close()
@@ -94,8 +98,8 @@ class SmtpTransport:
         conn: smtplib.SMTP,
         envelope: Envelope,
         message: bytes,
-        before_data: Callable[[], None],
-    ) -> Attempt:
+        before_data: Callable[[], bool],
+    ) -> Attempt | None:
         code, reply = _command(conn.mail, envelope.sender)
         if code in _AUTH_CODES or 500 <= code < 600:
             raise DeliveryError(
@@ -107,7 +111,9 @@ class SmtpTransport:
         code, reply = _command(conn.rcpt, envelope.recipient)
         if code not in (250, 251):
             return self._refused(conn, code, reply)
-        before_data()
+        if not before_data():
+            self._reset(conn)
+            return None
         code, reply = _command(conn.docmd, "DATA")
         if code != 354:
             return self._refused(conn, code, reply)
@@ -133,12 +139,16 @@ class SmtpTransport:
         attempt = classify(code, reply)
         if code == 421:
             self._drop()
-            return attempt
+        else:
+            self._reset(conn)
+        return attempt
+
+    def _reset(self, conn: smtplib.SMTP) -> None:
+        """Abandon the transaction (RSET); a connection that fails at that is dropped."""
         try:
             conn.rset()
         except (OSError, smtplib.SMTPException):
             self._drop()
-        return attempt
 
     def _connection(self) -> smtplib.SMTP:
         if self._conn is None:

@@ -28,14 +28,21 @@ class Attempt:
 
 
 class Transport(Protocol):
-    """Hands messages over; ``before_data`` is called just before the point of no return."""
+    """Hands messages over; ``before_data`` is called just before the point of no return.
+
+    ``before_data`` claims the message's ledger row; when it returns False (someone else
+    has the row, or the sender lost its lock), the message is withdrawn (SMTP ``RSET``)
+    and ``send`` returns None: nothing was handed over.
+    """
 
     #: Least seconds between the starts of two messages (rate limit); 0 for none.
     min_interval: float
     #: Whether ``send`` takes messages dot-stuffed for SMTP DATA (``MessageTemplate.render``).
     dot_stuffed: bool
 
-    def send(self, envelope: Envelope, message: bytes, before_data: Callable[[], None]) -> Attempt:
+    def send(
+        self, envelope: Envelope, message: bytes, before_data: Callable[[], bool]
+    ) -> Attempt | None:
         """Deliver one message; raise ``DeliveryError`` only when the whole run must stop."""
         ...
 

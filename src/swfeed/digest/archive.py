@@ -1,8 +1,11 @@
 """The web archive: ``digest/<period>.html`` per issue, ``digest/index.html`` listing them,
 and ``digest/feed.xml``, an Atom feed of the issues themselves.
 
-An issue's web copy is its frozen HTML with the per-recipient placeholders replaced by
-generic values (the unsubscribe page; "you"), so it never changes once written. The index
+An issue's web copy is its frozen HTML with the per-recipient parts made generic: the
+template marks them (``<!--swfeed:recipient-note-->...<!--/swfeed:recipient-note-->``, and
+``unsubscribe-label``), and the web copy puts wording for readers on the web there (whose
+"How to unsubscribe" link goes to the unsubscribe URL, which explains how without a token).
+It never changes once written. The index
 and feed list every issue except skipped ones (never sent), newest first, and carry no
 build time, so an unchanged archive is rewritten byte for byte identical (not at all).
 """
@@ -10,6 +13,7 @@ build time, so an unchanged archive is rewritten byte for byte identical (not at
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +22,7 @@ from pathlib import Path
 from lxml import etree
 
 from swfeed.config import Config
+from swfeed.delivery.settings import unsubscribe_url
 from swfeed.digest.periods import period_label
 from swfeed.digest.render import render_template, template_env
 from swfeed.digest.views import SiteView, archive_url, issue_date, site_view
@@ -29,7 +34,8 @@ from swfeed.store.issues import IssueRecord
 
 FOLDER = "digest"
 INDEX_TEMPLATE = "archive_index.html.j2"
-RECIPIENT_IN_ARCHIVE = "you"
+RECIPIENT_IN_ARCHIVE = "you"  # only for templates without the markers below
+_MARKED = re.compile(r"<!--swfeed:([a-z-]+)-->.*?<!--/swfeed:\1-->", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,16 +70,31 @@ def feed_url(config: Config) -> str:
 
 
 def unsubscribe_page(config: Config) -> str:
-    """Where the web copy's unsubscribe link goes: the unsubscribe page, else the site."""
-    delivery = config.delivery
-    if delivery is not None and delivery.unsubscribe_url is not None:
-        return str(delivery.unsubscribe_url)
-    return config.site.base_url
+    """Where the web copy's unsubscribe link goes: the unsubscribe URL (which explains how
+    to unsubscribe when opened without a token), else, with no delivery, the site."""
+    if config.delivery is None:
+        return config.site.base_url
+    return unsubscribe_url(config)
+
+
+def web_wording(config: Config) -> dict[str, str]:
+    """What the web copy says in place of each marked per-recipient part (plain text)."""
+    return {
+        "recipient-note": f"This is the web copy of the {config.site.title} weekly digest.",
+        "unsubscribe-label": "How to unsubscribe",
+    }
 
 
 def archive_copy(config: Config, issue: DigestIssue) -> str:
-    """The issue's HTML for the web: generic values in place of per-recipient ones."""
-    page = issue.html.replace(UNSUBSCRIBE_URL_TOKEN, html.escape(unsubscribe_page(config)))
+    """The issue's HTML for the web: generic wording in place of per-recipient parts."""
+    wording = web_wording(config)
+
+    def generic(match: re.Match[str]) -> str:
+        found = wording.get(match[1])
+        return match[0] if found is None else html.escape(found)
+
+    page = _MARKED.sub(generic, issue.html)
+    page = page.replace(UNSUBSCRIBE_URL_TOKEN, html.escape(unsubscribe_page(config)))
     return page.replace(RECIPIENT_ADDRESS_TOKEN, RECIPIENT_IN_ARCHIVE)
 
 

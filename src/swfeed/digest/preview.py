@@ -1,8 +1,12 @@
 """``digest preview`` output: the issue as one sample recipient would get it (files only).
 
-The placeholders get sample values, and ``digest.eml`` is a complete multipart/alternative
-message built with the standard library (``email.policy.SMTP``: CRLF line ends), so an
-admin can open it in a mail client. Nothing is frozen or sent.
+With a ``delivery:`` section, ``digest.eml`` is made by delivery's own message builder for
+the sample address ``preview@example.org``: the very bytes ``swfeed digest send --to
+preview@example.org`` would send at the same moment (List-Id, List-Unsubscribe with a
+signed token for that address, List-Unsubscribe-Post, the Message-ID derived from issue and
+address). Without one there is no list to send to, and ``digest.eml`` is an approximation
+built with the standard library (said so in ``PreviewFiles.note``). ``digest.html`` and
+``digest.txt`` are the two parts of that message. Nothing is frozen or sent.
 """
 
 from __future__ import annotations
@@ -17,11 +21,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from swfeed.config import Config
+from swfeed.delivery.message import Recipient, build_template, unsubscribe_link
+from swfeed.delivery.settings import message_settings
 from swfeed.digest.archive import unsubscribe_page
 from swfeed.feeds.write import atomic_write
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue
 
-SAMPLE_RECIPIENT = "subscriber@example.com"
+#: The sample recipient: a reserved domain, never a real subscriber (whose signed
+#: unsubscribe link would then sit in the preview folder).
+SAMPLE_RECIPIENT = "preview@example.org"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +37,17 @@ class PreviewFiles:
     html: Path
     text: Path
     eml: Path
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class SampleMessage:
+    """The message one address would get, and its two parts decoded."""
+
+    eml: bytes
+    html: str
+    text: str
+    note: str
 
 
 def personalize(issue: DigestIssue, address: str, unsubscribe_url: str) -> tuple[str, str]:
@@ -39,20 +58,28 @@ def personalize(issue: DigestIssue, address: str, unsubscribe_url: str) -> tuple
     return page, text.replace(RECIPIENT_ADDRESS_TOKEN, address)
 
 
+def delivered_message(
+    config: Config, issue: DigestIssue, now: datetime, address: str = SAMPLE_RECIPIENT
+) -> SampleMessage:
+    """What delivery would send ``address`` at ``now`` (``delivery:`` must be configured)."""
+    settings = message_settings(config)
+    eml = build_template(issue, settings, now).render(Recipient(address), dot_stuffed=False)
+    page, text = personalize(issue, address, unsubscribe_link(settings, address))
+    note = f"digest.eml is what delivery would send to {address} (a sample address)"
+    return SampleMessage(eml, page, text, note)
+
+
 def sender(config: Config) -> tuple[str, str]:
-    """(display name, address) of the From header: delivery's, else the site's."""
-    if config.delivery is not None:
-        return config.delivery.from_name or config.site.title, config.delivery.from_address
+    """(display name, address) of the From header without delivery: the site's."""
     host = urlsplit(config.site.base_url).hostname or "localhost"
     return config.site.title, config.site.author.email or f"news@{host}"
 
 
-def sample_message(
+def stdlib_message(
     config: Config, issue: DigestIssue, now: datetime, address: str = SAMPLE_RECIPIENT
-) -> EmailMessage:
-    """The multipart/alternative message ``address`` would get (text first, then HTML)."""
-    unsubscribe = unsubscribe_page(config)
-    page, text = personalize(issue, address, unsubscribe)
+) -> SampleMessage:
+    """Without delivery: an approximate multipart/alternative message (text, then HTML)."""
+    page, text = personalize(issue, address, unsubscribe_page(config))
     name, from_address = sender(config)
     message = EmailMessage(policy=SMTP)
     message["Subject"] = issue.subject
@@ -60,17 +87,27 @@ def sample_message(
     message["To"] = address
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=from_address.rpartition("@")[2] or None)
-    message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(page, subtype="html", charset="utf-8", cte="quoted-printable")
-    return message
+    note = (
+        "delivery is not configured (no delivery: section), so digest.eml is only an "
+        "approximation: no List-Id, no List-Unsubscribe, no signed unsubscribe link"
+    )
+    return SampleMessage(message.as_bytes(), page, text, note)
+
+
+def sample_message(config: Config, issue: DigestIssue, now: datetime) -> SampleMessage:
+    """The sample recipient's message: delivery's when configured, else the stdlib one."""
+    if config.delivery is None:
+        return stdlib_message(config, issue, now)
+    return delivered_message(config, issue, now)
 
 
 def write_preview(config: Config, issue: DigestIssue, out: Path, now: datetime) -> PreviewFiles:
     """Write ``digest.html``, ``digest.txt`` and ``digest.eml`` into ``out``."""
-    page, text = personalize(issue, SAMPLE_RECIPIENT, unsubscribe_page(config))
-    files = PreviewFiles(out / "digest.html", out / "digest.txt", out / "digest.eml")
-    atomic_write(files.html, page.encode("utf-8"))
-    atomic_write(files.text, text.encode("utf-8"))
-    atomic_write(files.eml, sample_message(config, issue, now).as_bytes())
+    sample = sample_message(config, issue, now)
+    files = PreviewFiles(out / "digest.html", out / "digest.txt", out / "digest.eml", sample.note)
+    atomic_write(files.html, sample.html.encode("utf-8"))
+    atomic_write(files.text, sample.text.encode("utf-8"))
+    atomic_write(files.eml, sample.eml)
     return files

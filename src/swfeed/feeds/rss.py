@@ -61,7 +61,7 @@ def render_entries(meta: FeedMeta, entries: Sequence[Entry]) -> bytes:
     channel = add(root, "channel")
     _channel(channel, meta, entries)
     for entry in entries:
-        _item(add(channel, "item"), entry)
+        _item(add(channel, "item"), entry, meta.author_name)
     data = serialize(root)
     return _ENTITY.sub(lambda match: _HEX[match.group(1)], data)
 
@@ -96,7 +96,9 @@ def _rss_image_ok(url: str) -> bool:
     return urlsplit(url).path.lower().endswith(RSS_IMAGE_EXTENSIONS)
 
 
-def _item(item: etree._Element, entry: Entry) -> None:
+def _item(item: etree._Element, entry: Entry, site_author: str) -> None:
+    """One item; without authors of its own, the site's author is its dc:creator (readers
+    show an item's author, and RSS has no channel-level author to fall back to)."""
     if entry.title:
         add(item, "title", entry.title)
     add(item, "link", entry.url)
@@ -104,7 +106,7 @@ def _item(item: etree._Element, entry: Entry) -> None:
         add(item, "description", html.escape(entry.summary, quote=False))
     if entry.content_html:
         add(item, qname(NS_CONTENT, "encoded"), entry.content_html)
-    for author in entry.authors:
+    for author in entry.authors or (site_author,):
         add(item, qname(NS_DC, "creator"), author)
     for category in entry.categories:
         add(item, "category", category)

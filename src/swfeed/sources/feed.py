@@ -6,6 +6,10 @@ sanitizer, every URL through ``safe_url`` (``file:``, ``javascript:`` and ``data
 are dropped). Ids are the entry's id, else its link, so an edited entry updates our article
 instead of duplicating it. Upstream categories are mapped (``category_map``) and entries are
 kept or dropped by the source's ``filter``.
+
+The validators (and body hash) are saved whenever the document parsed, even if some entries
+were unusable: those faults are upstream and come back with the same bytes, so the next fetch
+may as well be a 304. A document that does not parse fails the source and saves nothing.
 """
 
 from __future__ import annotations
@@ -115,7 +119,7 @@ class FeedSource(RemoteSource[FeedSourceConfig]):
                 errors.append(found)
             elif found is not None:
                 articles.setdefault(found.id, found)
-        new_state = state_with({url: page.validators}) if not errors else {}
+        new_state = state_with({url: page.validators})
         return FetchResult(articles=list(articles.values()), errors=errors, state=new_state)
 
     def _parse(self, page: Page, now: datetime) -> ParsedFeed:

@@ -3,15 +3,20 @@
 One fetch: the first listing page, conditionally (a 304, or the very body processed last
 time, ends the fetch with ``not_modified``); then the "next" pages up to ``max_pages``; then,
 with ``follow_links``, each item's article page for its body, photo credit and full-story
-link. The listing decides which articles exist; an article page that fails (or whose
-selectors match nothing) is reported and its item publishes with what the listing gave.
-The validators are saved only when the whole fetch had no error, so a failed item is tried
-again on the next fetch instead of hiding behind a 304.
+link. The listing decides which articles exist.
+
+An article page that fails (network error, HTTP error, not HTML, ``selectors.body`` matching
+nothing) is reported and its item is left out of this fetch: the stored version stays as it
+was, rather than being replaced by a body-less copy. The listing's validators are then not
+saved, nor when a "next" page failed, so the next fetch reads everything again and retries.
+Faults that follow from the listing's own bytes (a card without a date, an optional selector
+matching nothing) are reported but do not block saving: reading the same page again would
+only repeat them.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from swfeed.config import Config, HtmlSourceConfig
@@ -62,14 +67,17 @@ class HtmlSource(RemoteSource[HtmlSourceConfig]):
     def fetch(self, state: SourceState, now: datetime) -> FetchResult:
         """Load the listing; ``not_modified`` when its first page did not change."""
         url = str(self.source_config.url)
+        harvest = Harvest()
         with self.fetcher.client() as client:
             first = fetch_if_changed(client, url, state, ACCEPT_HTML)
             if first is None:
                 return FetchResult(not_modified=True, state=state)
-            items, errors = self._listing(client, first, now)
-            articles = [self._article(client, item, errors) for item in items]
-        new_state = state_with({url: first.validators}) if not errors else {}
-        return FetchResult(articles=articles, errors=errors, state=new_state)
+            for item in self._listing(client, first, now, harvest):
+                article = self._article(client, item, harvest)
+                if article is not None:
+                    harvest.articles.append(article)
+        new_state = state_with({url: first.validators}) if harvest.complete else {}
+        return FetchResult(articles=harvest.articles, errors=harvest.errors, state=new_state)
 
     def _text(self, page: Page) -> str:
         if page.media_type not in HTML_TYPES:
@@ -81,11 +89,10 @@ class HtmlSource(RemoteSource[HtmlSourceConfig]):
         return page.text("html")
 
     def _listing(
-        self, client: HttpClient, page: Page, now: datetime
-    ) -> tuple[list[ListingItem], list[SwfeedError]]:
+        self, client: HttpClient, page: Page, now: datetime, harvest: Harvest
+    ) -> list[ListingItem]:
         """Items of the listing pages, at most ``max_items``, each URL once."""
         items: dict[str, ListingItem] = {}
-        errors: list[SwfeedError] = []
         visited = {page.url}
         for number in range(1, self.source_config.max_pages + 1):
             try:
@@ -93,8 +100,8 @@ class HtmlSource(RemoteSource[HtmlSourceConfig]):
             except NotHtml as exc:
                 raise SourceError(self.name, f"{page.url}: {exc.message}", exc.hint) from None
             if listing.item_count == 0:
-                self._no_items(page.url, number, errors)
-            errors += listing.errors
+                harvest.retry(self._no_items(page.url, number))
+            harvest.errors += listing.errors
             for item in listing.items:
                 items.setdefault(item.url, item)
             next_url = listing.next_url
@@ -106,20 +113,25 @@ class HtmlSource(RemoteSource[HtmlSourceConfig]):
             try:
                 page = client.get(next_url, accept=ACCEPT_HTML)
             except FetchError as error:
-                errors.append(error)
+                harvest.retry(error)
                 break
-        return list(items.values())[: self.source_config.max_items], errors
+        return list(items.values())[: self.source_config.max_items]
 
-    def _no_items(self, page_url: str, number: int, errors: list[SwfeedError]) -> None:
+    def _no_items(self, page_url: str, number: int) -> SwfeedError:
+        """A listing page without items: the source fails on page 1, page 2+ is reported."""
         error = self.scraper.error(page_url, f"page {number}: matched nothing", "item")
         if number == 1:
             raise SourceError(self.name, f"{error.location}: {error.message}", error.hint)
-        errors.append(error)
+        return error
 
-    def _article(self, client: HttpClient, item: ListingItem, errors: list[SwfeedError]) -> Article:
+    def _article(self, client: HttpClient, item: ListingItem, harvest: Harvest) -> Article | None:
+        """The item as an article; None when its article page failed (left for next time)."""
         parts = ArticlePage()
         if self.source_config.follow_links:
-            parts = self._article_page(client, item.url, errors)
+            found = self._article_page(client, item.url, harvest)
+            if found is None:
+                return None
+            parts = found
         image = item.image or parts.image
         if image is not None and parts.credit:
             image = replace(image, credit=parts.credit)
@@ -137,15 +149,33 @@ class HtmlSource(RemoteSource[HtmlSourceConfig]):
             external_source=site_name(parts.external_url) if parts.external_url else None,
         )
 
-    def _article_page(self, client: HttpClient, url: str, errors: list[SwfeedError]) -> ArticlePage:
+    def _article_page(self, client: HttpClient, url: str, harvest: Harvest) -> ArticlePage | None:
+        """Body, credit and full-story link; None (reported) when the page gave no body."""
         try:
             page = client.get(url, accept=ACCEPT_HTML)
             parts, problems = self.scraper.article(self._text(page), page.url)
         except (FetchError, SourceError) as exc:
-            errors.append(exc)
-            return ArticlePage()
+            harvest.retry(exc)
+            return None
         except NotHtml as exc:
-            errors.append(SourceError(self.name, f"{url}: {exc.message}", exc.hint))
-            return ArticlePage()
-        errors += problems
+            harvest.retry(SourceError(self.name, f"{url}: {exc.message}", exc.hint))
+            return None
+        harvest.errors += problems
+        if "body" in parts.missing:
+            harvest.complete = False
+            return None
         return parts
+
+
+@dataclass
+class Harvest:
+    """What one fetch gathered; ``complete`` is False when the next fetch must try again."""
+
+    articles: list[Article] = field(default_factory=list)
+    errors: list[SwfeedError] = field(default_factory=list)
+    complete: bool = True
+
+    def retry(self, error: SwfeedError) -> None:
+        """Report ``error`` and keep the validators unsaved, so the next fetch reads it all."""
+        self.errors.append(error)
+        self.complete = False

@@ -6,6 +6,9 @@ public (see ``netguard``); at most ``MAX_REDIRECTS`` redirects, followed by hand
 total deadlines; the body is read as a stream and cut off at ``max_bytes`` decompressed.
 Timeouts, connection failures, 5xx and 429 are retried with exponential backoff (honouring
 Retry-After up to ``MAX_RETRY_WAIT``); everything else fails at once with a ``FetchError``.
+A server's Retry-After is believed up to ``MAX_RETRY_AFTER`` (one day) and ignored when it is
+garbage, so a hostile header can neither crash the backoff arithmetic nor park a source for
+centuries.
 
 A ``FetchSession`` holds what is shared across the sources of one run (robots.txt answers,
 the last request time per host, the TLS context); an ``HttpClient`` is one source's client.
@@ -14,6 +17,7 @@ the last request time per host, the TLS context); an ``HttpClient`` is one sourc
 from __future__ import annotations
 
 import email.utils
+import re
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -34,9 +38,11 @@ from swfeed.sources.robots import MAX_ROBOTS_BYTES, RobotsRules, parse_robots
 ROBOTS_AGENT = "swfeed"
 MAX_REDIRECTS = 5
 MAX_RETRY_WAIT = 60.0
+MAX_RETRY_AFTER = 86400.0
 MAX_CRAWL_DELAY = 30.0
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+_DELTA_SECONDS = re.compile(r"[0-9]+", re.ASCII)
 
 Reason = Literal[
     "refused", "robots", "timeout", "network", "status", "too_large", "redirects", "encoding"
@@ -133,20 +139,24 @@ class FetchSession:
 def _http_date(value: str | None) -> datetime | None:
     try:
         when = email.utils.parsedate_to_datetime(value or "")
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def retry_after_seconds(value: str | None, date: str | None) -> float | None:
-    """Retry-After as seconds: delta-seconds, or an HTTP date counted from the Date header."""
+    """Retry-After as seconds: delta-seconds, or an HTTP date counted from the Date header.
+
+    At most ``MAX_RETRY_AFTER``; a date already past is 0; anything else (negative numbers,
+    non-ASCII digits, garbage, a date without a Date header) is None: no advice.
+    """
     value = (value or "").strip()
-    if value.isdigit():
-        return float(value)
+    if _DELTA_SECONDS.fullmatch(value):
+        return min(float(value), MAX_RETRY_AFTER)
     when, sent = _http_date(value), _http_date(date)
     if when is None or sent is None:
         return None
-    return max(0.0, (when - sent).total_seconds())
+    return min(max(0.0, (when - sent).total_seconds()), MAX_RETRY_AFTER)
 
 
 class HttpClient:

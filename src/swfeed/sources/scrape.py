@@ -161,12 +161,13 @@ class ListingPage:
 
 @dataclass(frozen=True, slots=True)
 class ArticlePage:
-    """What an article page adds to its listing item."""
+    """What an article page adds to its listing item; ``missing``: selectors matching nothing."""
 
     body_html: str = ""
     credit: str = ""
     external_url: str | None = None
     image: Image | None = None
+    missing: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,10 +261,12 @@ class Scraper:
         base = base_url(document, page_url)
         errors: list[SwfeedError] = []
         found: dict[str, Element | None] = {}
+        missing: set[str] = set()
         for name in ("body", "credit", "full_story"):
             selector = getattr(self.selectors, name)
             found[name] = first(selector, document)
             if selector is not None and found[name] is None:
+                missing.add(name)
                 errors.append(self.error(page_url, "matched nothing on the article page", name))
         body = found["body"]
         credit, story = found["credit"], found["full_story"]
@@ -272,6 +275,7 @@ class Scraper:
             credit=text_of(credit) if credit is not None else "",
             external_url=link_of(story, base) if story is not None else None,
             image=image_of(body, base) if body is not None else None,
+            missing=frozenset(missing),
         ), errors
 
     def _body_html(self, body: Element, base: str) -> str:

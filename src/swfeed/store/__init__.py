@@ -31,11 +31,19 @@ class Database:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the store {path}: {exc}") from None
         self.conn.row_factory = sqlite3.Row
-        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.execute("PRAGMA synchronous = NORMAL")
-        self.conn.execute("PRAGMA foreign_keys = ON")
-        self._migrate()
+        try:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise StoreError(
+                f"cannot use the store {path}: {exc}",
+                hint="store.path must name an SQLite file swfeed created (or a new one); "
+                "move the other file away or point store.path elsewhere.",
+            ) from None
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -68,6 +76,28 @@ class Database:
                 for statement in _statements(MIGRATIONS[number]):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number + 1}")
+
+    @classmethod
+    def read_only(cls, path: Path) -> Database | None:
+        """An existing store opened for reading only (never created or migrated).
+
+        None when there is no store yet, or it is at another schema version.
+        """
+        if not path.is_file():
+            return None
+        db = cls.__new__(cls)
+        db.path = path
+        try:
+            db.conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+            )
+            db.conn.row_factory = sqlite3.Row
+            if db.schema_version != len(MIGRATIONS):
+                db.conn.close()
+                return None
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the store {path}: {exc}") from None
+        return db
 
     def close(self) -> None:
         self.conn.close()

@@ -19,6 +19,8 @@ class UpsertCounts:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    refused: tuple[tuple[str, str], ...] = ()
+    """(article id, owning source) of articles another source already publishes."""
 
     @property
     def changed(self) -> bool:
@@ -81,27 +83,29 @@ class ArticleStore:
         Writes nothing at all when nothing changed (no new, edited or removed article and the
         same state), so a no-change fetch leaves the database file untouched.
         """
-        existing = self._hashes(article.id for article in articles)
-        removed = [i for i in removed_ids if self._is_live(i)]
+        existing = self._hashes(source, (article.id for article in articles))
+        refused = tuple((a.id, existing[a.id][1]) for a in articles if existing[a.id][1] != source)
+        mine = [a for a in articles if existing[a.id][1] == source]
+        removed = [i for i in removed_ids if self._is_live(source, i)]
         status = self.source_status(source)
-        todo = [a for a in articles if existing.get(a.id) != a.content_hash()]
+        todo = [a for a in mine if existing[a.id][0] != a.content_hash()]
         if not todo and not removed and status.state == state and status.last_ok is not None:
-            return UpsertCounts(unchanged=len(articles))
-        new = updated = 0
+            return UpsertCounts(unchanged=self._live_count(source), refused=refused)
         with self.db.write() as conn:
             for article in todo:
-                if article.id in existing:
-                    self._update(conn, article, now)
-                    updated += 1
-                else:
+                if existing[article.id][0] is None:
                     self._insert(conn, article, now)
-                    new += 1
+                else:
+                    self._update(conn, article, now)
             for article_id in removed:
                 conn.execute(
                     "UPDATE articles SET removed = ? WHERE id = ?", (utc_text(now), article_id)
                 )
             self._save_state(conn, source, state, now, result)
-        return UpsertCounts(new, updated, len(articles) - len(todo), len(removed))
+        new = sum(1 for a in todo if existing[a.id][0] is None)
+        updated = len(todo) - new
+        unchanged = self._live_count(source) - len(todo)
+        return UpsertCounts(new, updated, unchanged, len(removed), refused)
 
     def record_failure(
         self, source: str, now: datetime, message: str, next_attempt: datetime | None
@@ -128,24 +132,37 @@ class ArticleStore:
             (source, json.dumps(state, sort_keys=True), utc_text(now), utc_text(now), result),
         )
 
-    def _hashes(self, ids: Iterable[str]) -> dict[str, str]:
+    def _hashes(self, source: str, ids: Iterable[str]) -> dict[str, tuple[str | None, str]]:
+        """id -> (content hash, owning source); (None, ``source``) for ids not stored yet.
+
+        A removed article's hash is "" (so it counts as changed and comes back), and
+        ``source`` may take it over.
+        """
         wanted = list(ids)
-        found: dict[str, str] = {}
+        found: dict[str, tuple[str | None, str]] = dict.fromkeys(wanted, (None, source))
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for row in self.db.conn.execute(
-                f"SELECT id, content_hash, removed FROM articles WHERE id IN ({marks})",  # noqa: S608
+                f"SELECT id, source, content_hash, removed FROM articles WHERE id IN ({marks})",  # noqa: S608
                 chunk,
             ):
-                found[row["id"]] = "" if row["removed"] else row["content_hash"]
+                owner = source if row["removed"] else row["source"]
+                found[row["id"]] = ("" if row["removed"] else row["content_hash"], owner)
         return found
 
-    def _is_live(self, article_id: str) -> bool:
+    def _is_live(self, source: str, article_id: str) -> bool:
         row = self.db.conn.execute(
-            "SELECT 1 FROM articles WHERE id = ? AND removed IS NULL", (article_id,)
+            "SELECT 1 FROM articles WHERE id = ? AND source = ? AND removed IS NULL",
+            (article_id, source),
         ).fetchone()
         return row is not None
+
+    def _live_count(self, source: str) -> int:
+        row = self.db.conn.execute(
+            "SELECT COUNT(*) FROM articles WHERE source = ? AND removed IS NULL", (source,)
+        ).fetchone()
+        return int(row[0])
 
     def _insert(self, conn: Any, article: Article, now: datetime) -> None:
         stored = replace(article, updated=article.updated or article.published)

@@ -1,10 +1,15 @@
 """The delivery ledger: one row per (issue, recipient), moved through its states in transactions.
 
 ``pending`` rows are created once, when sending an issue starts (the recipient list is frozen
-then). A row becomes ``sending`` just before the message's data is handed over and is
+then). A row is claimed (``sending``) just before the message's data is handed over and is
 committed as ``sent``, ``deferred``, ``failed`` or ``unknown`` right after, so a crash leaves
 at most one row in ``sending``: the next run marks it ``unknown`` (it may or may not have
 arrived) instead of sending it twice.
+
+A claim is one conditional ``UPDATE``: it succeeds only while the row is still ``pending``
+or ``deferred`` and, when fenced, only while the sender still holds its lock. So a sender
+working from rows it read earlier, or one that lost its lock while stopped, cannot hand over
+a message someone else has sent (or is sending).
 """
 
 from __future__ import annotations
@@ -31,8 +36,16 @@ class State(StrEnum):
 
 
 FINAL_STATES = frozenset({State.SENT, State.FAILED, State.UNKNOWN, State.SKIPPED})
+#: A row still to attempt, which a sender may claim.
+OPEN = (State.PENDING, State.DEFERRED)
+#: A row a sender claimed (``unknown`` if another sender recovered it while it was in flight).
+CLAIMED = (State.SENDING, State.UNKNOWN)
 
 IN_FLIGHT_NOTE = "in flight when the sender stopped: it may or may not have arrived"
+
+#: (lock name, owner id): a write so fenced only happens while that owner holds that lock.
+Fence = tuple[str, str]
+_FENCED = " AND EXISTS (SELECT 1 FROM locks WHERE name = ? AND owner = ?)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,37 +132,59 @@ class DeliveryStore:
         ).fetchone()
         return row is not None and row["status"] == "active"
 
-    def mark_sending(self, period: str, address: str, now: datetime) -> None:
-        """Commit that this message is about to be handed over (before DATA)."""
-        with self.db.write() as conn:
-            conn.execute(
-                "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, changed = ?"
-                " WHERE period = ? AND address = ?",
-                (utc_text(now), period, address),
-            )
+    def claim(self, period: str, address: str, now: datetime, fence: Fence | None = None) -> bool:
+        """Commit that this message is about to be handed over (before DATA).
 
-    def record(self, period: str, address: str, outcome: Outcome, now: datetime) -> None:
-        """Commit an attempt's outcome (and a bounce on the subscriber) in one transaction."""
-        when = outcome.next_attempt
+        True only if the row was still to send (``pending`` or ``deferred``) and, with a
+        ``fence``, its owner still holds the lock; else nothing changes and nothing may be sent.
+        """
+        sql = (
+            "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, changed = ?"
+            " WHERE period = ? AND address = ? AND state IN (?, ?)"
+        )
         with self.db.write() as conn:
-            conn.execute(
-                "UPDATE deliveries SET state = ?, last_error = ?, next_attempt = ?, changed = ?,"
-                " attempts = attempts + (state != 'sending') WHERE period = ? AND address = ?",
-                (
-                    outcome.state.value,
-                    outcome.reply or None,
-                    utc_text(when) if when else None,
-                    utc_text(now),
-                    period,
-                    address,
-                ),
+            cursor = conn.execute(
+                sql + (_FENCED if fence else ""),
+                (utc_text(now), period, address, *OPEN, *(fence or ())),
             )
-            if outcome.bounced:
+            return cursor.rowcount > 0
+
+    def record(
+        self,
+        period: str,
+        address: str,
+        outcome: Outcome,
+        now: datetime,
+        *,
+        only_from: tuple[State, ...] = (),
+        fence: Fence | None = None,
+    ) -> bool:
+        """Commit an attempt's outcome (and a bounce on the subscriber) in one transaction.
+
+        ``only_from``: change the row only while it is in one of these states (the sender
+        passes ``CLAIMED`` for a row it claimed, ``OPEN`` for one refused before DATA or
+        skipped); ``fence``: only while that lock is held. False, changing nothing, otherwise.
+        """
+        sql = (
+            "UPDATE deliveries SET state = ?, last_error = ?, next_attempt = ?, changed = ?,"
+            " attempts = attempts + (state != 'sending') WHERE period = ? AND address = ?"
+        )
+        if only_from:
+            sql += f" AND state IN ({', '.join('?' * len(only_from))})"
+        when = outcome.next_attempt
+        values = (outcome.state.value, outcome.reply or None, utc_text(when) if when else None)
+        with self.db.write() as conn:
+            cursor = conn.execute(
+                sql + (_FENCED if fence else ""),
+                (*values, utc_text(now), period, address, *only_from, *(fence or ())),
+            )
+            if cursor.rowcount and outcome.bounced:
                 conn.execute(
                     "UPDATE subscribers SET status = 'bounced', changed = ?, note = ?"
                     " WHERE address = ? AND status = 'active'",
                     (utc_text(now), outcome.reply[:500], address),
                 )
+            return cursor.rowcount > 0
 
     def counts(self, period: str) -> dict[State, int]:
         """How many rows are in each state."""

@@ -95,4 +95,8 @@ MIGRATIONS: tuple[str, ...] = (
         detail    TEXT
     );
     """,
+    # 4: per-source article counts and ownership checks
+    """
+    CREATE INDEX articles_by_source ON articles (source, removed);
+    """,
 )

@@ -1,0 +1,304 @@
+"""The daemon's digest work: decide, build, send, resume; in a thread of its own.
+
+``DigestJob`` is one pass over the store: the digest check for the latest scheduled digest
+time (send, resume or skip its issue), then finishing every issue whose sending started.
+``max_lateness`` only stops a stale issue from *starting*: once a message of an issue has
+been handed over, the daemon keeps resuming it, however late, until its ledger has no row
+left to attempt (deferred rows when they come due; a row that used up
+``delivery.max_attempts`` is marked failed by the delivery code).
+
+``SendWorker`` runs these passes in a thread with its own store connection, one at a time,
+so a send rate-limited over hours never holds up fetching, feed rebuilds or a reload on
+the daemon's main loop. Requests made while a pass runs are merged into the next pass.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from pathlib import Path
+
+from swfeed.clock import Clock
+from swfeed.config import Config
+from swfeed.delivery.send import SendSummary, send_issue
+from swfeed.digest.build import ensure_issue
+from swfeed.digest.periods import period_of
+from swfeed.errors import BusyError, SwfeedError
+from swfeed.logs import get_logger
+from swfeed.models import DigestIssue
+from swfeed.scheduler import digest_enabled, latest_digest_time
+from swfeed.store import Database
+from swfeed.store.deliveries import DeliveryStore, State
+from swfeed.store.issues import IssueStore
+
+log = get_logger("swfeed.daemon")
+
+PLACEHOLDER = "skipped by the daemon"
+#: How many of the newest issues are checked for a send a crash left unsettled (a row
+#: still ``sending``); older unfinished issues are found through their pending rows.
+RECENT_ISSUES = 10
+
+
+class Action(Enum):
+    """What the digest check decided for the current period."""
+
+    NOTHING = "nothing"
+    SEND = "send"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestDecision:
+    action: Action
+    reason: str
+
+
+def decide_digest(
+    *,
+    period: str,
+    due: datetime,
+    now: datetime,
+    max_lateness: timedelta,
+    status: str | None,
+    started_sending: bool,
+    newest_period: str | None,
+) -> DigestDecision:
+    """The catch-up rule for the issue of the latest scheduled digest time ``due``."""
+    if status in ("sent", "skipped"):
+        return DigestDecision(Action.NOTHING, f"issue already {status}")
+    if newest_period is not None and newest_period > period:
+        return DigestDecision(Action.NOTHING, f"a newer issue ({newest_period}) exists")
+    late = now - due
+    if started_sending:
+        return DigestDecision(Action.SEND, f"resume: {_span(late)} after the digest time")
+    if late <= max_lateness:
+        return DigestDecision(Action.SEND, f"send: {_span(late)} after the digest time")
+    return DigestDecision(
+        Action.SKIP, f"{_span(late)} late, more than max_lateness {_span(max_lateness)}"
+    )
+
+
+def _span(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m"
+
+
+def guarded(task: str, stop: threading.Event, step: Callable[[], None]) -> None:
+    """Run one step unless stopping; log its failure, never let it end the daemon."""
+    if stop.is_set():
+        return
+    try:
+        step()
+    except BusyError as exc:
+        log.info("task_deferred", task=task, reason=exc.message)
+    except SwfeedError as exc:
+        log.error("task_failed", task=task, error=str(exc))
+    except Exception:
+        log.exception("task_crashed", task=task)
+
+
+class DigestJob:
+    """One pass of digest work with one config and one store connection."""
+
+    def __init__(self, config: Config, db: Database, clock: Clock, stop: threading.Event) -> None:
+        self.config = config
+        self.db = db
+        self.clock = clock
+        self.stop = stop
+
+    def run(self, check: bool) -> None:
+        """The digest check (when ``check``), then finishing every issue that started."""
+        if not digest_enabled(self.config):
+            return
+        handled: set[str] = set()
+        if check:
+            guarded("digest", self.stop, lambda: handled.update(self.check(self.clock.now())))
+        guarded("resume", self.stop, lambda: self.finish_started(self.clock.now(), handled))
+
+    # -- the digest check --------------------------------------------------------------
+
+    def check(self, now: datetime) -> set[str]:
+        """Send, resume or skip the issue of the latest scheduled digest time; the period
+        sent or resumed (none, or one)."""
+        period, due = self.current_period(now)
+        decision = self.decide(period, due, now)
+        if decision.action is Action.NOTHING:
+            log.info("digest_checked", period=period, reason=decision.reason)
+            return set()
+        if decision.action is Action.SKIP:
+            self.skip(period, due, now, decision.reason)
+            return set()
+        log.info("digest_due", period=period, due=due.isoformat(), reason=decision.reason)
+        self.send(period, now)
+        return {period}
+
+    def current_period(self, now: datetime) -> tuple[str, datetime]:
+        zone = self.config.site.zone
+        due = latest_digest_time(self.config.schedule, zone, now)
+        return period_of(due, zone), due
+
+    def decide(self, period: str, due: datetime, now: datetime) -> DigestDecision:
+        issues = IssueStore(self.db)
+        record = issues.record(period)
+        newest = issues.latest()
+        return decide_digest(
+            period=period,
+            due=due,
+            now=now,
+            max_lateness=self.config.schedule.max_lateness,
+            status=record.status if record else None,
+            started_sending=DeliveryStore(self.db).is_frozen(period),
+            newest_period=newest.period if newest else None,
+        )
+
+    def send(self, period: str, now: datetime) -> None:
+        """Build (once) and send (or resume) the issue of ``period``."""
+        existing = IssueStore(self.db).get(period)
+        if existing is not None and is_placeholder(existing):
+            IssueStore(self.db).set_status(period, "skipped", now, "placeholder: never sent")
+            return
+        issue = ensure_issue(self.config, self.db, now, period)
+        if issue is None:
+            log.info("digest_empty", period=period, reason="no new articles")
+            return
+        self.deliver(issue)
+
+    def skip(self, period: str, due: datetime, now: datetime, reason: str) -> None:
+        issues = IssueStore(self.db)
+        if issues.record(period) is None:
+            issues.create(skipped_issue(period, due, now))
+        issues.set_status(period, "skipped", now, f"not sent: {reason}")
+        log.warning("digest_skipped", period=period, due=due.isoformat(), reason=reason)
+
+    # -- finishing what started --------------------------------------------------------
+
+    def finish_started(self, now: datetime, handled: set[str]) -> None:
+        """Resume every issue whose sending started and is not done, oldest first, however
+        late; skip those in ``handled`` and those whose rows are all deferred to later."""
+        issues = IssueStore(self.db)
+        for period in self.started_periods():
+            record = issues.record(period)
+            if self.stop.is_set() or period in handled or record is None:
+                continue
+            if record.status == "sending" and has_work(DeliveryStore(self.db), period, now):
+                log.info("digest_resumed", period=period, reason="sending started, not finished")
+                self.deliver(record.issue)
+
+    def started_periods(self) -> list[str]:
+        """Periods with rows still to attempt, and recent issues left ``sending``."""
+        periods = set(DeliveryStore(self.db).unfinished_periods())
+        recent = IssueStore(self.db).list(RECENT_ISSUES)
+        periods.update(record.issue.period for record in recent if record.status == "sending")
+        return sorted(periods)
+
+    def deliver(self, issue: DigestIssue) -> None:
+        """Send (or resume) a frozen issue; log where it stands."""
+        summary = send_issue(self.config, self.db, issue, self.clock.now, self.stop)
+        if summary.done:
+            log.info("digest_sent", **summary_fields(summary))
+        elif summary.paused:
+            log.warning("digest_paused", reason=summary.paused, **summary_fields(summary))
+        else:
+            log.info("digest_unfinished", stopped=summary.stopped, **summary_fields(summary))
+
+
+def has_work(ledger: DeliveryStore, period: str, now: datetime) -> bool:
+    """Whether a send of ``period`` would do something now: rows pending, a row a crash
+    left ``sending``, a deferred row come due, or nothing left but marking it sent."""
+    counts = ledger.counts(period)
+    if counts[State.PENDING] or counts[State.SENDING]:
+        return True
+    if counts[State.DEFERRED]:
+        return bool(ledger.due(period, now, limit=1))
+    return True
+
+
+def skipped_issue(period: str, due: datetime, now: datetime) -> DigestIssue:
+    """An empty placeholder row that records a period as skipped (it holds no articles)."""
+    return DigestIssue(
+        period=period,
+        cutoff=due,
+        subject="",
+        html="",
+        text="",
+        article_ids=(),
+        created=now,
+        extra={"placeholder": PLACEHOLDER},
+    )
+
+
+def is_placeholder(issue: DigestIssue) -> bool:
+    """Whether ``issue`` is a row that only records a skipped period."""
+    return issue.extra.get("placeholder") == PLACEHOLDER
+
+
+def summary_fields(summary: SendSummary) -> dict[str, object]:
+    """Where the issue stands (per delivery state) and what this run did, as log fields."""
+    fields: dict[str, object] = {"period": summary.period}
+    for state in (State.SENT, State.DEFERRED, State.FAILED, State.UNKNOWN, State.PENDING):
+        fields[state.value] = summary.totals.get(state, 0)
+    fields["this_run"] = sum(summary.run.values())
+    if summary.recovered:
+        fields["marked_unknown"] = ",".join(summary.recovered)
+    return fields
+
+
+class SendWorker:
+    """Digest passes in a thread with their own store connection, one at a time.
+
+    ``request(check)`` asks for a pass (from any thread); requests made while a pass runs
+    are merged into one more pass after it. ``stop`` (the daemon's stop event) ends a send
+    after the message in flight; ``close`` then waits for the thread and closes the store.
+    """
+
+    def __init__(
+        self,
+        store: Path,
+        config: Callable[[], Config],
+        clock: Clock,
+        stop: threading.Event,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.stop = stop
+        self.wanted = threading.Event()
+        self.check_wanted = False
+        self.lock = threading.Lock()
+        self.db: Database | None = None
+        # daemon=True only as a safety net: ``close`` always waits for it
+        self.thread = threading.Thread(target=self._loop, name="sender", daemon=True)
+
+    def start(self) -> None:
+        """Open the worker's own connection (errors surface here) and start the thread."""
+        self.db = Database(self.store)
+        self.thread.start()
+
+    def request(self, check: bool) -> None:
+        """Ask for a pass; ``check``: include the digest check, not only finishing."""
+        with self.lock:
+            self.check_wanted = self.check_wanted or check
+        self.wanted.set()
+
+    def close(self) -> None:
+        """Wait for the pass in progress (it stops after its message in flight) to end."""
+        self.wanted.set()
+        if self.thread.is_alive():
+            self.thread.join()
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            if not self.wanted.wait(1.0) or self.stop.is_set():
+                continue
+            self.wanted.clear()
+            with self.lock:
+                check, self.check_wanted = self.check_wanted, False
+            assert self.db is not None
+            DigestJob(self.config(), self.db, self.clock, self.stop).run(check)
