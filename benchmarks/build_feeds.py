@@ -24,14 +24,14 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import statistics
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lxml import etree
+from timing import median_seconds
 
 from swfeed.config import Config
 from swfeed.feeds.build import CategoryFeed, load_feed_articles, render_feeds, write_feeds
@@ -128,15 +128,6 @@ def baseline(sets: Sequence[Sequence[Article]], documents_per_set: int) -> int:
     return total
 
 
-def median_seconds(runs: int, action: Callable[[], object]) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=5000)
@@ -166,13 +157,13 @@ def main() -> None:
         main_articles, categories = load_feed_articles(store, config, NOW)
         sets: list[Sequence[Article]] = [main_articles, *(c.articles for c in categories)]
         files = render_feeds(config, main_articles, [CategoryFeed(*c) for c in categories])
-        build_s = median_seconds(args.runs, build)
-        rebuild_s = median_seconds(args.runs, rebuild)
-        query_s = median_seconds(args.runs, lambda: load_feed_articles(store, config, NOW))
+        build_s = median_seconds(build, args.runs)
+        rebuild_s = median_seconds(rebuild, args.runs)
+        query_s = median_seconds(lambda: load_feed_articles(store, config, NOW), args.runs)
         render_s = median_seconds(
-            args.runs, lambda: render_feeds(config, main_articles, categories)
+            lambda: render_feeds(config, main_articles, categories), args.runs
         )
-        base_s = median_seconds(args.runs, lambda: baseline(sets, documents_per_set=3))
+        base_s = median_seconds(lambda: baseline(sets, documents_per_set=3), args.runs)
         db.close()
     entries = sum(len(s) for s in sets)
     print(

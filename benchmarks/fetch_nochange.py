@@ -14,12 +14,11 @@ Prints the median of each over several runs and their ratio (target: under 1/20)
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from timing import median_seconds
 
 from swfeed.config import Config, ContentSourceConfig
 from swfeed.sources import FetchResult
@@ -66,15 +65,6 @@ def make_source(folder: Path) -> ContentSource:
     source_config = config.sources[0]
     assert isinstance(source_config, ContentSourceConfig)
     return ContentSource(source_config, config)
-
-
-def median_seconds(action: Callable[[], object], runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
 
 
 def main() -> None:

@@ -20,9 +20,6 @@ from swfeed.sources.http import FetchError, FetchSession, backoff_delay
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore, UpsertCounts
 
-MAX_RETRY_AFTER = 86_400.0
-"""Seconds: the longest a server's Retry-After may push a source's next attempt."""
-
 
 @dataclass
 class SourceReport:
@@ -117,7 +114,7 @@ def _record_failure(
         error.__cause__ = exc
     delay = backoff_delay(failures + 1)
     if isinstance(exc, FetchError) and exc.retry_after:
-        delay = max(delay, timedelta(seconds=min(exc.retry_after, MAX_RETRY_AFTER)))
+        delay = max(delay, timedelta(seconds=exc.retry_after))  # capped by the client
     articles.record_failure(name, now, str(error), now + delay)
     return error
 

@@ -54,10 +54,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not config.store.path.exists():
         print(f"no store yet at {config.store.path}: run `swfeed publish` or `swfeed run`")
         return EXIT_OK
-    db = Database(config.store.path)
-    try:
+    with Database(config.store.path) as db:
         status = gather_status(config, db, now)
-    finally:
-        db.close()
     print(json.dumps(to_json(status), indent=2) if args.json else render_text(status))
     return EXIT_OK

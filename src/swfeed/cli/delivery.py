@@ -7,8 +7,6 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO, TypeAlias
@@ -77,19 +75,10 @@ def register_send(digest_subparsers: Subparsers) -> None:
     send.set_defaults(handler=cmd_send)
 
 
-@contextmanager
-def _store(config: Config) -> Iterator[Database]:
-    db = Database(config.store.path)
-    try:
-        yield db
-    finally:
-        db.close()
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     config = load(args)
     entries = read_csv(args.file)
-    with _store(config) as db:
+    with Database(config.store.path) as db:
         counts = SubscriberStore(db).import_all([(e.address, e.name) for e in entries], utc_now())
     print(
         f"{args.file}: {counts.added} added, {counts.renamed} renamed, "
@@ -103,7 +92,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     config = load(args)
     address, name = normalize_address(args.address), clean_name(args.name)
-    with _store(config) as db:
+    with Database(config.store.path) as db:
         changed = SubscriberStore(db).add(address, name, utc_now())
     print(f"{address}: {'subscribed' if changed else 'already subscribed'}")
     return EXIT_OK
@@ -112,7 +101,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     config = load(args)
     address = normalize_address(args.address)
-    with _store(config) as db:
+    with Database(config.store.path) as db:
         store = SubscriberStore(db)
         known = store.get(address) is not None
         store.set_status(address, Status.UNSUBSCRIBED, utc_now(), "removed by the admin")
@@ -122,7 +111,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     config = load(args)
-    with _store(config) as db:
+    with Database(config.store.path) as db:
         status = Status(args.status) if args.status else None
         subscribers = SubscriberStore(db).all(status)
     for subscriber in subscribers:
@@ -143,7 +132,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_send(args: argparse.Namespace) -> int:
     config = load(args)
     now = utc_now()
-    with _store(config) as db:
+    with Database(config.store.path) as db:
         issue = find_issue(config, db, args.period, now, build=not args.dry_run)
         if issue is None:
             print("no issue to send: nothing new since the last one")

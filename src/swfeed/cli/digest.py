@@ -64,11 +64,8 @@ def session(args: argparse.Namespace) -> Iterator[tuple[Config, Database, dateti
     """The config (with a digest section), the open store, and now."""
     config = load(args)
     digest_settings(config)
-    db = Database(config.store.path)
-    try:
+    with Database(config.store.path) as db:
         yield config, db, utc_now()
-    finally:
-        db.close()
 
 
 def cmd_preview(args: argparse.Namespace) -> int:

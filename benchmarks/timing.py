@@ -1,0 +1,17 @@
+"""Timing shared by the benchmark scripts."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def median_seconds(action: Callable[[], object], runs: int) -> float:
+    """The median wall time of ``runs`` calls of ``action``."""
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
