@@ -41,9 +41,9 @@ from tests.httpfixture import (
 
 from swfeed.config import FeedSourceConfig, HtmlSourceConfig
 from swfeed.sources import SourceState
-from swfeed.sources.feed import FeedSource
 from swfeed.sources.html import HtmlSource
 from swfeed.sources.http import FetchSession
+from swfeed.sources.upstream import FeedSource
 
 NOW = datetime(2026, 1, 10, 12, tzinfo=UTC)
 RSS_TYPE = "application/rss+xml; charset=utf-8"

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from swfeed.clock import TEST_CLOCK_ENV
+from swfeed.daemon.clock import TEST_CLOCK_ENV
 from swfeed.store import Database
 from swfeed.store.issues import IssueStore
 from swfeed.store.subscribers import SubscriberStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from swfeed.digestjob import Action, decide_digest, skipped_issue
+from swfeed.daemon.sendworker import Action, decide_digest, skipped_issue
 
 DUE = datetime(2026, 3, 23, 9, tzinfo=UTC)
 LATENESS = timedelta(hours=12)

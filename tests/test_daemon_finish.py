@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from swfeed.clock import Clock
 from swfeed.config import load_config
-from swfeed.digestjob import DigestJob
+from swfeed.daemon.clock import Clock
+from swfeed.daemon.sendworker import DigestJob
 from swfeed.store import Database
 from swfeed.store.deliveries import DeliveryStore, Outcome, State
 from swfeed.store.issues import IssueStore

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from swfeed.daemonlock import DaemonInfo, DaemonLock, lock_path, running_daemon
+from swfeed.daemon.lock import DaemonInfo, DaemonLock, lock_path, running_daemon
 from swfeed.errors import BusyError
 
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from swfeed.daemonlock import DaemonLock
+from swfeed.daemon.lock import DaemonLock
 DaemonLock(Path(sys.argv[1])).acquire()
 print("locked", flush=True)
 time.sleep(60)

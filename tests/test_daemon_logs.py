@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from swfeed.logs import configure_logging, get_logger
+from swfeed.daemon.logs import configure_logging, get_logger
 
 
 @pytest.fixture(autouse=True)

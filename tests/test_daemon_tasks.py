@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from swfeed.clock import Clock
 from swfeed.config import ScheduleConfig, load_config
-from swfeed.daemon import Daemon
-from swfeed.daemonlock import DaemonLock
-from swfeed.digestjob import DigestJob
+from swfeed.daemon.clock import Clock
+from swfeed.daemon.lock import DaemonLock
+from swfeed.daemon.sendworker import DigestJob
+from swfeed.daemon.service import Daemon
 from swfeed.sources.http import backoff_delay
 from swfeed.store.issues import IssueStore
 from tests.daemonsite import Site, make_site

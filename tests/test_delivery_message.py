@@ -21,8 +21,9 @@ from swfeed.delivery.message import (
     qp_value,
 )
 from swfeed.errors import DeliveryError
+from swfeed.mailinglist.tokens import verify_token
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue
-from swfeed.subscribers import one_line, verify_token
+from swfeed.plaintext import one_line
 from tests.smtpfixture import NOW, make_issue
 
 SETTINGS = MessageSettings(

@@ -12,7 +12,7 @@ import pytest
 
 from swfeed.config import Config
 from swfeed.digest.archive import archive_copy, archive_folder, unsubscribe_page, write_archive
-from swfeed.digest.build import ensure_issue
+from swfeed.digest.freeze import ensure_issue
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue
 from swfeed.store import Database
 from swfeed.store.issues import IssueStore

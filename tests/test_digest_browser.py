@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from swfeed.config import Config
-from swfeed.digest.build import ensure_issue
+from swfeed.digest.freeze import ensure_issue
 from swfeed.models import DigestIssue
 from swfeed.store import Database
 from tests import browser as browser_module

@@ -19,10 +19,10 @@ from swfeed.cli import main
 from swfeed.config import load_config
 from swfeed.delivery.outbox import outbox_folder
 from swfeed.digest.preview import SAMPLE_RECIPIENT
+from swfeed.mailinglist.tokens import verify_token
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN
 from swfeed.store import Database
 from swfeed.store.issues import IssueStore
-from swfeed.subscribers import verify_token
 from tests.conftest import ROOT, SAMPLE_SECRET
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

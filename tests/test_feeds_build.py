@@ -10,6 +10,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
+from swfeed.atomicfile import TEMP_MARK
 from swfeed.errors import OutputError
 from swfeed.feeds.build import (
     CategoryFeed,
@@ -17,7 +18,6 @@ from swfeed.feeds.build import (
     load_feed_articles,
     write_feeds,
 )
-from swfeed.feeds.write import TEMP_MARK
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 from tests.feedcheck import SITE, check_feed_file, sample_article, sample_config

@@ -15,7 +15,7 @@ import pytest
 
 from swfeed import pipeline
 from swfeed.config import load_config
-from swfeed.digest.build import ensure_issue
+from swfeed.digest.freeze import ensure_issue
 from swfeed.store import Database
 from tests.conftest import ROOT
 from tests.feedcheck import check_atom, check_feed_file

@@ -16,9 +16,10 @@ from swfeed.config import Config, ContentSourceConfig, load_config
 from swfeed.errors import ContentError, SourceError
 from swfeed.frontmatter import ArticleFile, read_article_file
 from swfeed.models import Article
+from swfeed.plaintext import truncate
 from swfeed.sources import FetchResult, build_source
 from swfeed.sources import content as content_module
-from swfeed.sources.content import ContentSource, default_slug, media_files, truncate
+from swfeed.sources.content import ContentSource, default_slug, media_files
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 

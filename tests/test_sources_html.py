@@ -17,8 +17,8 @@ from swfeed.errors import ContentError, Location, SourceError
 from swfeed.sources import FetchResult
 from swfeed.sources.html import HtmlSource
 from swfeed.sources.http import FetchError, FetchSession
-from swfeed.store import Database
-from swfeed.store.articles import ArticleStore, utc_text
+from swfeed.store import Database, utc_text
+from swfeed.store.articles import ArticleStore
 from tests.conftest import ROOT
 from tests.httpfixture import (
     DATA,

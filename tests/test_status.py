@@ -11,7 +11,7 @@ import pytest
 
 from swfeed.cli import main
 from swfeed.config import Config, load_config
-from swfeed.daemonlock import DaemonInfo, DaemonLock
+from swfeed.daemon.lock import DaemonInfo, DaemonLock
 from swfeed.models import Article, DigestIssue
 from swfeed.status import gather_status, render_text, to_json
 from swfeed.store import Database

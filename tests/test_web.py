@@ -17,9 +17,9 @@ import pytest
 
 from swfeed.config import Config, load_config
 from swfeed.digest.archive import unsubscribe_page
+from swfeed.mailinglist.tokens import make_token
 from swfeed.store import Database
 from swfeed.store.subscribers import Status, SubscriberStore
-from swfeed.subscribers import make_token
 from swfeed.web import accepts_gzip, server
 from tests.smtpfixture import NOW, SECRET, write_config
 from tests.test_digest_support import document

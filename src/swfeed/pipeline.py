@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from swfeed.atomicfile import atomic_write
 from swfeed.config import Config, ContentSourceConfig, SourceConfig
 from swfeed.errors import SourceError, SwfeedError
 from swfeed.feeds import WriteReport, load_feed_articles, write_feeds
-from swfeed.feeds.write import atomic_write
 from swfeed.sources import build_source
 from swfeed.sources.content import media_files
 from swfeed.sources.http import FetchError, FetchSession, backoff_delay

@@ -13,9 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from swfeed.config import Config
-from swfeed.daemonlock import DaemonInfo, running_daemon
+from swfeed.daemon.lock import DaemonInfo, running_daemon
+from swfeed.daemon.scheduler import digest_enabled, next_digest_time
 from swfeed.models import Article
-from swfeed.scheduler import digest_enabled, next_digest_time
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 from swfeed.store.deliveries import DeliveryStore, State

@@ -37,9 +37,9 @@ from starlette.routing import Route
 
 from swfeed.config import Config
 from swfeed.delivery.settings import unsubscribe_secret
+from swfeed.mailinglist.tokens import verify_token
 from swfeed.store import Database
 from swfeed.store.subscribers import Status, SubscriberStore
-from swfeed.subscribers import verify_token
 
 CACHE_BODY_LIMIT = 2_000_000
 GZIP_MIN_BYTES = 256

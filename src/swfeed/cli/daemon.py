@@ -7,10 +7,10 @@ import json
 import os
 from datetime import UTC, datetime
 
-from swfeed.clock import Clock, clock_from_env
 from swfeed.config import config_path, load_config
+from swfeed.daemon.clock import Clock, clock_from_env
+from swfeed.daemon.logs import LOG_FORMATS, configure_logging
 from swfeed.errors import EXIT_OK
-from swfeed.logs import LOG_FORMATS, configure_logging
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

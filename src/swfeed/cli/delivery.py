@@ -15,12 +15,13 @@ from swfeed.cli.site import load, utc_now
 from swfeed.config import Config
 from swfeed.delivery.send import Plan, Progress, SendSummary, plan, send_issue, send_test
 from swfeed.errors import EXIT_OK, EXIT_RUNTIME
+from swfeed.mailinglist.addresses import clean_name, normalize_address
+from swfeed.mailinglist.csvfile import read_csv
 from swfeed.models import DigestIssue
 from swfeed.store import Database
 from swfeed.store.deliveries import State
 from swfeed.store.issues import IssueStore
 from swfeed.store.subscribers import Status, SubscriberStore
-from swfeed.subscribers import clean_name, normalize_address, read_csv
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -158,7 +159,7 @@ def find_issue(
     config: Config, db: Database, period: str | None, now: datetime, build: bool
 ) -> DigestIssue | None:
     """The issue to send: frozen (built first if missing), or for a dry run only previewed."""
-    from swfeed.digest.build import ensure_issue, preview_issue
+    from swfeed.digest.freeze import ensure_issue, preview_issue
 
     if build:
         return ensure_issue(config, db, now, period)

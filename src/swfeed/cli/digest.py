@@ -11,7 +11,7 @@ from pathlib import Path
 from swfeed.cli.site import load, utc_now
 from swfeed.config import Config
 from swfeed.digest.archive import archive_folder
-from swfeed.digest.build import ensure_issue, preview_issue
+from swfeed.digest.freeze import ensure_issue, preview_issue
 from swfeed.digest.preview import write_preview
 from swfeed.digest.render import sent_size
 from swfeed.digest.settings import digest_settings

@@ -39,8 +39,9 @@ from enum import Enum
 from urllib.parse import quote
 
 from swfeed.errors import DeliveryError
+from swfeed.mailinglist.tokens import make_token
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue
-from swfeed.subscribers import make_token, one_line
+from swfeed.plaintext import one_line
 
 CRLF = "\r\n"
 SOFT_BREAK = b"=\r\n"

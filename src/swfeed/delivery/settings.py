@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from swfeed.config import Config, DeliveryConfig
 from swfeed.delivery.message import MessageSettings
 from swfeed.errors import DeliveryError
-from swfeed.subscribers import SubscriberError, normalize_address
+from swfeed.mailinglist.addresses import SubscriberError, normalize_address
 
 MIN_SECRET_LENGTH = 16
 

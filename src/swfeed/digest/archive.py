@@ -21,13 +21,13 @@ from pathlib import Path
 
 from lxml import etree
 
+from swfeed.atomicfile import atomic_write
 from swfeed.config import Config
 from swfeed.delivery.settings import unsubscribe_url
 from swfeed.digest.periods import period_label
 from swfeed.digest.render import render_template, template_env
 from swfeed.digest.views import SiteView, archive_url, issue_date, site_view
 from swfeed.feeds.values import clean_text, rfc3339, to_uri
-from swfeed.feeds.write import atomic_write
 from swfeed.feeds.xmlout import NS_ATOM, NS_XML, add, qname, serialize
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue
 from swfeed.store.issues import IssueRecord

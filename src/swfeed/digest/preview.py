@@ -20,11 +20,11 @@ from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from swfeed.atomicfile import atomic_write
 from swfeed.config import Config
 from swfeed.delivery.message import Recipient, build_template, unsubscribe_link
 from swfeed.delivery.settings import message_settings
 from swfeed.digest.archive import unsubscribe_page
-from swfeed.feeds.write import atomic_write
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue
 
 #: The sample recipient: a reserved domain, never a real subscriber (whose signed

@@ -16,8 +16,8 @@ from swfeed.digest.periods import long_date, period_label
 from swfeed.digest.select import Selection, group_by_category
 from swfeed.digest.settings import digest_settings
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, Article
+from swfeed.plaintext import truncate
 from swfeed.sanitize import absolute_url, plain_text
-from swfeed.sources.content import truncate
 
 SUMMARY_CHARS = 260
 FEATURED_SUMMARY_CHARS = 420

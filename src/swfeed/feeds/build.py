@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Sequence
+import shutil
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
+from swfeed.atomicfile import atomic_write, is_temp_file, remove_temp_files
 from swfeed.config import Config
 from swfeed.errors import OutputError
 from swfeed.feeds import FeedMeta, Renderer, atom, jsonfeed, rss
 from swfeed.feeds.entry import Entry, EntryCache, newest_first, prepare_all
-from swfeed.feeds.write import atomic_write, remove_stale_folders, remove_temp_files
 from swfeed.models import Article
 from swfeed.store.articles import ArticleStore
 
@@ -204,3 +205,27 @@ def autodiscovery_tags(config: Config, category: tuple[str, str] | None = None) 
             f'<link rel="alternate" type="{fmt.media_type}" title="{label}" href="{href}">'
         )
     return "\n".join(lines)
+
+
+def remove_stale_folders(
+    parent: Path, keep: Iterable[str], owned_names: frozenset[str]
+) -> list[Path]:
+    """Delete sub-folders of ``parent`` not named in ``keep`` that hold only files we own.
+
+    A folder with anything else in it (an admin's own file) is left alone.
+    """
+    if not parent.is_dir():
+        return []
+    wanted = set(keep)
+    removed: list[Path] = []
+    for folder in sorted(p for p in parent.iterdir() if p.is_dir() and not p.is_symlink()):
+        if folder.name in wanted:
+            continue
+        children = list(folder.iterdir())
+        if all(c.is_file() and (c.name in owned_names or is_temp_file(c)) for c in children):
+            try:
+                shutil.rmtree(folder)
+            except OSError as exc:
+                raise OutputError(f"cannot remove {folder}: {exc.strerror or exc}") from None
+            removed.append(folder)
+    return removed

@@ -53,8 +53,8 @@ def build_source(
     Remote sources share ``session`` (robots.txt answers, per-host pacing) within one run.
     """
     from swfeed.sources.content import ContentSource
-    from swfeed.sources.feed import FeedSource
     from swfeed.sources.html import HtmlSource
+    from swfeed.sources.upstream import FeedSource
 
     if isinstance(source_config, ContentSourceConfig):
         return ContentSource(source_config, config)

@@ -33,6 +33,7 @@ from swfeed.config import Config, ContentSourceConfig
 from swfeed.errors import ContentError, Location, SourceError, SwfeedError
 from swfeed.frontmatter import ArticleFile, ArticleFileError, localize, read_article_file
 from swfeed.models import Article, Image
+from swfeed.plaintext import truncate
 from swfeed.sanitize import absolute_url, plain_text, sanitize_html
 from swfeed.slug import slugify
 from swfeed.sources import FetchResult, SourceState
@@ -499,14 +500,3 @@ def _rewrite_images(inline: Token, parsed: ArticleFile, context: _Context) -> No
             continue
         where = Location(parsed.path, line)
         child.attrs["src"] = _resolve_image(unquote(src), parsed.path, context, where)[0]
-
-
-def truncate(text: str, limit: int) -> str:
-    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-–—") + "…"

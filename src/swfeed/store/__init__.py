@@ -10,12 +10,18 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from swfeed.errors import StoreError
 from swfeed.store.schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
+
+
+def utc_text(value: datetime) -> str:
+    """An aware datetime as sortable UTC ISO 8601 text: how every time is stored."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class Database:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from swfeed.models import Article, StoredArticle
 from swfeed.slug import slugify
-from swfeed.store import Database
+from swfeed.store import Database, utc_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +36,6 @@ class SourceStatus:
     last_result: str | None
     failures: int
     next_attempt: datetime | None
-
-
-def utc_text(value: datetime) -> str:
-    """An aware datetime as sortable UTC ISO 8601 text."""
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _parse(value: str | None) -> datetime | None:

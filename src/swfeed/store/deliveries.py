@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from swfeed.store import Database
-from swfeed.store.articles import utc_text
+from swfeed.store import Database, utc_text
 
 
 class State(StrEnum):

@@ -17,8 +17,7 @@ from datetime import datetime
 
 from swfeed.errors import DigestError, StoreError
 from swfeed.models import Article, DigestIssue
-from swfeed.store import Database
-from swfeed.store.articles import utc_text
+from swfeed.store import Database, utc_text
 
 STATUSES = ("built", "sending", "sent", "skipped")
 

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from swfeed.store import Database
-from swfeed.store.articles import utc_text
+from swfeed.store import Database, utc_text
 
 
 @dataclass(frozen=True, slots=True)

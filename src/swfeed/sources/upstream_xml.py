@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import feedparser
 
 from swfeed.sources.dates import DateNotUnderstood, parse_date
-from swfeed.sources.feeddata import FeedEntry, NotAFeed, ParsedFeed
+from swfeed.sources.upstream_entry import FeedEntry, NotAFeed, ParsedFeed
 
 _XML_DECL = re.compile(r"\A\s*<\?xml[^>]*\?>")
 _UNSAFE_ENTITY = re.compile(

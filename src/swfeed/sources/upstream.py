@@ -21,14 +21,15 @@ from urllib.parse import urlsplit
 from swfeed.config import FeedFilter, FeedSourceConfig
 from swfeed.errors import ContentError, Location, SourceError, SwfeedError
 from swfeed.models import Article, Image
+from swfeed.plaintext import truncate
 from swfeed.sanitize import plain_text, safe_url, sanitize_html
 from swfeed.sources import FetchResult, SourceState
-from swfeed.sources.feeddata import FeedEntry, NotAFeed, ParsedFeed
 from swfeed.sources.http import RemoteSource, fetch_if_changed
-from swfeed.sources.jsonfeed import parse_json_feed
 from swfeed.sources.pages import Page, state_with
 from swfeed.sources.scrape import site_name
-from swfeed.sources.xmlfeed import parse_xml_feed
+from swfeed.sources.upstream_entry import FeedEntry, NotAFeed, ParsedFeed
+from swfeed.sources.upstream_json import parse_json_feed
+from swfeed.sources.upstream_xml import parse_xml_feed
 
 ACCEPT_FEED = (
     "application/atom+xml, application/rss+xml, application/feed+json, "
@@ -37,14 +38,6 @@ ACCEPT_FEED = (
 JSON_TYPES = frozenset({"application/feed+json", "application/json"})
 SUMMARY_CHARS = 400
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-
-
-def shorten(text: str, limit: int = SUMMARY_CHARS) -> str:
-    """``text`` cut at a word boundary to at most ``limit`` characters (with an ellipsis)."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.")
-    return cut + "…"
 
 
 def map_categories(upstream: tuple[str, ...], source: FeedSourceConfig) -> tuple[str, ...]:
@@ -149,11 +142,11 @@ class FeedSource(RemoteSource[FeedSourceConfig]):
         identifier = article_id(entry, self.name)
         url = safe_url(entry.link, feed_url) or _http_id(entry.id)
         published = entry.published or entry.updated
-        title = plain_text(entry.title) or shorten(plain_text(entry.summary), 80)
+        title = plain_text(entry.title) or truncate(plain_text(entry.summary), 80)
         if identifier is None or url is None or published is None or not title:
             return self._error(feed_url, f"{label} {_missing(identifier, url, entry, title)}")
         body = sanitize_html(entry.body_html, base_url=url) if entry.body_html else ""
-        summary = shorten(plain_text(entry.summary) or plain_text(body))
+        summary = truncate(plain_text(entry.summary) or plain_text(body), SUMMARY_CHARS)
         categories = map_categories(entry.categories, self.source_config)
         text = " ".join([title, summary, plain_text(body), *entry.categories, *categories])
         if not wanted(text, self.source_config.filter):

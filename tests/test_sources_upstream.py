@@ -15,8 +15,8 @@ from swfeed.config import FeedSourceConfig
 from swfeed.errors import ContentError, SourceError
 from swfeed.models import Article
 from swfeed.sources import FetchResult
-from swfeed.sources.feed import FeedSource
 from swfeed.sources.http import FetchSession
+from swfeed.sources.upstream import FeedSource
 from tests.httpfixture import (
     DATA,
     FAST_HTTP,

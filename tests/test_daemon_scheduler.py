@@ -11,11 +11,9 @@ import pytest
 import time_machine
 from apscheduler.triggers.cron import CronTrigger
 
-from swfeed.clock import Clock
 from swfeed.config import Config, ScheduleConfig, load_config
-from swfeed.digest.periods import period_of
-from swfeed.errors import ConfigErrors
-from swfeed.scheduler import (
+from swfeed.daemon.clock import Clock
+from swfeed.daemon.scheduler import (
     DIGEST_JOB,
     FETCH_JOB,
     ClockTrigger,
@@ -25,6 +23,8 @@ from swfeed.scheduler import (
     next_digest_time,
     next_run_times,
 )
+from swfeed.digest.periods import period_of
+from swfeed.errors import ConfigErrors
 from tests.conftest import MINIMAL_CONFIG, WriteConfig
 
 LONDON = ZoneInfo("Europe/London")

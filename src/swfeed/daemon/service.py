@@ -32,13 +32,11 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from swfeed import pipeline
-from swfeed.clock import Clock
 from swfeed.config import Config, load_config
-from swfeed.daemonlock import DaemonInfo, DaemonLock
-from swfeed.digestjob import SendWorker, guarded
-from swfeed.errors import ConfigErrors, SwfeedError
-from swfeed.logs import get_logger
-from swfeed.scheduler import (
+from swfeed.daemon.clock import Clock
+from swfeed.daemon.lock import DaemonInfo, DaemonLock
+from swfeed.daemon.logs import get_logger
+from swfeed.daemon.scheduler import (
     DIGEST_JOB,
     FETCH_JOB,
     build_scheduler,
@@ -47,6 +45,8 @@ from swfeed.scheduler import (
     next_run_times,
     plan_jobs,
 )
+from swfeed.daemon.sendworker import SendWorker, guarded
+from swfeed.errors import ConfigErrors, SwfeedError
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 
@@ -274,7 +274,7 @@ def watch_signals(handler: Callable[[int], None]) -> threading.Thread:
     return thread
 
 
-def run_daemon(config_path: Path, clock: Clock) -> int:
+def serve_until_stopped(config_path: Path, clock: Clock) -> int:
     """Load the config, take the store's daemon lock, serve until stopped."""
     config = load_config(config_path)
     lock = DaemonLock(config.store.path)

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from swfeed.errors import OutputError
-from swfeed.feeds.write import (
+from swfeed.atomicfile import (
     TEMP_MARK,
     atomic_write,
     is_temp_file,
-    remove_stale_folders,
     remove_temp_files,
 )
+from swfeed.errors import OutputError
+from swfeed.feeds.build import remove_stale_folders
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 OWNED = frozenset({"rss.xml", "atom.xml", "feed.json"})

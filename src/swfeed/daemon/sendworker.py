@@ -21,15 +21,15 @@ from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
 
-from swfeed.clock import Clock
 from swfeed.config import Config
+from swfeed.daemon.clock import Clock
+from swfeed.daemon.logs import get_logger
+from swfeed.daemon.scheduler import digest_enabled, latest_digest_time
 from swfeed.delivery.send import SendSummary, send_issue
-from swfeed.digest.build import ensure_issue
+from swfeed.digest.freeze import ensure_issue
 from swfeed.digest.periods import period_of
 from swfeed.errors import BusyError, SwfeedError
-from swfeed.logs import get_logger
 from swfeed.models import DigestIssue
-from swfeed.scheduler import digest_enabled, latest_digest_time
 from swfeed.store import Database
 from swfeed.store.deliveries import DeliveryStore, State
 from swfeed.store.issues import IssueStore

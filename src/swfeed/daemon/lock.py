@@ -17,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from swfeed.atomicfile import atomic_write
 from swfeed.errors import BusyError
-from swfeed.feeds.write import atomic_write
 
 LOCK_SUFFIX = ".daemon.lock"
 INFO_SUFFIX = ".daemon.json"

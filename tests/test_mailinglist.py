@@ -7,17 +7,11 @@ from pathlib import Path
 import pytest
 
 from swfeed.cli import main
+from swfeed.mailinglist.addresses import SubscriberError, clean_name, normalize_address
+from swfeed.mailinglist.csvfile import CsvImportError, read_csv
+from swfeed.mailinglist.tokens import make_token, verify_token
 from swfeed.store import Database
 from swfeed.store.subscribers import Status, SubscriberStore
-from swfeed.subscribers import (
-    CsvImportError,
-    SubscriberError,
-    clean_name,
-    make_token,
-    normalize_address,
-    read_csv,
-    verify_token,
-)
 from tests.smtpfixture import NOW, write_config
 
 SECRET = b"k" * 32

@@ -1,4 +1,4 @@
-"""Atomic file output, shared by the feeds and the digest archive.
+"""Atomic file output: every file swfeed publishes or keeps beside the store.
 
 ``atomic_write`` writes a temp file in the target's own folder (same file system), fsyncs
 it, sets mode 0644 and renames it over the target, then fsyncs the folder: readers see the
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import tempfile
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -87,28 +85,4 @@ def remove_temp_files(folder: Path, now: datetime, max_age: timedelta = TEMP_MAX
             if path.is_file() and is_temp_file(path) and path.stat().st_mtime < cutoff:
                 path.unlink()
                 removed.append(path)
-    return removed
-
-
-def remove_stale_folders(
-    parent: Path, keep: Iterable[str], owned_names: frozenset[str]
-) -> list[Path]:
-    """Delete sub-folders of ``parent`` not named in ``keep`` that hold only files we own.
-
-    A folder with anything else in it (an admin's own file) is left alone.
-    """
-    if not parent.is_dir():
-        return []
-    wanted = set(keep)
-    removed: list[Path] = []
-    for folder in sorted(p for p in parent.iterdir() if p.is_dir() and not p.is_symlink()):
-        if folder.name in wanted:
-            continue
-        children = list(folder.iterdir())
-        if all(c.is_file() and (c.name in owned_names or is_temp_file(c)) for c in children):
-            try:
-                shutil.rmtree(folder)
-            except OSError as exc:
-                raise OutputError(f"cannot remove {folder}: {exc.strerror or exc}") from None
-            removed.append(folder)
     return removed

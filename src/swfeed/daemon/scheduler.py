@@ -6,7 +6,7 @@ is to wake the daemon's main loop. Nothing is persisted in a job store: what was
 sent is in the SQLite store, and the daemon checks it on every wake-up, so a run APScheduler
 misses, or fires twice (a 01:30 cron on the autumn DST night), changes nothing.
 
-Triggers compute in clock time (see ``swfeed.clock``) and APScheduler waits in real time;
+Triggers compute in clock time (see ``swfeed.daemon.clock``) and APScheduler waits in real time;
 ``ClockTrigger`` maps between the two, so a test clock that runs 3600 times faster fires the
 weekly job every 168 real seconds, and the real clock maps one-to-one.
 """
@@ -22,8 +22,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from swfeed.clock import Clock
 from swfeed.config import Config, ScheduleConfig
+from swfeed.daemon.clock import Clock
 
 FETCH_JOB = "fetch"
 DIGEST_JOB = "digest"

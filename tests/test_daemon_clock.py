@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from swfeed.clock import TEST_CLOCK_ENV, Clock, ClockError, clock_from_env
+from swfeed.daemon.clock import TEST_CLOCK_ENV, Clock, ClockError, clock_from_env
 
 REAL_NOW = datetime(2030, 1, 1, 12, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from swfeed.config import Config
-from swfeed.digest.build import ensure_issue, preview_issue
+from swfeed.digest.freeze import ensure_issue, preview_issue
 from swfeed.errors import DigestError
 from swfeed.models import Article
 from swfeed.store import Database

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from swfeed.sources.dates import DateNotUnderstood, parse_date
-from swfeed.sources.feeddata import FeedEntry, NotAFeed, ParsedFeed
+from swfeed.sources.upstream_entry import FeedEntry, NotAFeed, ParsedFeed
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
 
