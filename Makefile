@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 CONFIG ?= config/swfeed.yaml
+# The sample sends this week's issue whatever the weekday (named, so max_lateness does not apply).
+THIS_WEEK := $(shell date -u +%G-W%V)
 
 .PHONY: run serve test lint typecheck check clean
 
@@ -27,8 +29,8 @@ run: $(VENV)/.installed
 	@$(SWFEED) publish
 	@echo "+ swfeed subscribers import config/subscribers.csv"
 	@$(SWFEED) subscribers import config/subscribers.csv
-	@echo "+ swfeed digest send"
-	@$(SWFEED) digest send
+	@echo "+ swfeed digest send --period $(THIS_WEEK)"
+	@$(SWFEED) digest send --period $(THIS_WEEK)
 	@echo "feeds: public/feeds/  digest archive: public/digest/  mail: var/outbox/new/"
 
 serve: $(VENV)/.installed

@@ -239,13 +239,9 @@ def wait_until(check: Callable[[], bool], timeout: float = 15.0, what: str = "")
 
 
 def issue_status(site: Site, period: str) -> str | None:
-    """The status of ``period``'s issue in the site's store (None: no issue)."""
-    db = Database(site.store)
-    try:
-        record = IssueStore(db).record(period)
-    finally:
-        db.close()
-    return record.status if record else None
+    """The status of ``period`` in the site's store: its issue's, ``skipped``, or None."""
+    with Database(site.store) as db:
+        return IssueStore(db).status_of(period)
 
 
 def clock(start: str, scale: float = 1.0) -> str:

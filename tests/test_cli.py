@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 
-from swfeed.cli import main
+from swfeed.cli import build_parser, main
 from tests.conftest import ROOT
 
 
@@ -105,3 +109,66 @@ def test_python_dash_m_runs() -> None:
         [sys.executable, "-m", "swfeed", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("swfeed ")
+
+
+def subcommands(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """Every command and subcommand parser, with its full name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            shown = {choice.dest for choice in action._choices_actions}
+            for name, child in action.choices.items():
+                if name in shown:
+                    yield name, child
+                    for sub, grandchild in subcommands(child):
+                        yield f"{name} {sub}", grandchild
+
+
+def test_every_command_explains_itself() -> None:
+    """Each subcommand's --help starts with a one-line sentence, and groups show examples."""
+    commands = dict(subcommands(build_parser()))
+    assert {"check", "fetch", "build", "publish", "digest send", "subscribers add"} <= set(commands)
+    for name, parser in commands.items():
+        first = (parser.description or "").split("\n")[0]
+        assert first.endswith("."), name
+        assert first[0].isupper(), name
+        assert len(first) <= 100, name
+        has_subcommands = any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)
+        if has_subcommands or name in ("digest send", "fetch", "run"):
+            assert "examples:" in (parser.epilog or ""), name
+
+
+def test_placeholders_are_consistent() -> None:
+    """Arguments name what they take in capitals from one small vocabulary."""
+    known = {
+        "NAME",
+        "DIR",
+        "ADDRESS",
+        "PERIOD",
+        "FILE",
+        "PATH",
+        "HOST",
+        "PORT",
+        "FORMAT",
+        "STATUS",
+        "COMMAND",
+    }
+    for name, parser in subcommands(build_parser()):
+        for action in parser._actions:
+            if action.option_strings and action.nargs == 0:
+                continue
+            if isinstance(action, argparse._SubParsersAction | argparse._HelpAction):
+                continue
+            assert action.metavar in known, (name, action.dest, action.metavar)
+
+
+def test_digest_build_still_freezes_under_its_old_name(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`digest build` (the name before 0.2) still freezes, hidden from the help."""
+    digest_help = dict(subcommands(build_parser()))["digest"].format_help()
+    assert "freeze" in digest_help
+    assert "build" not in digest_help
+    with time_machine.travel(datetime(2026, 11, 23, 9, tzinfo=UTC), tick=False):
+        assert main(["--config", str(site), "fetch"]) == 0
+        assert main(["--config", str(site), "digest", "build"]) == 0
+    assert "frozen:   2026-11-23 09:00 UTC" in capsys.readouterr().out

@@ -19,10 +19,9 @@ from swfeed.daemon.scheduler import (
     ClockTrigger,
     build_scheduler,
     digest_trigger,
-    latest_digest_time,
-    next_digest_time,
     next_run_times,
 )
+from swfeed.digest.due import latest_digest_time, next_digest_time
 from swfeed.digest.periods import period_of
 from swfeed.errors import ConfigErrors
 from tests.conftest import MINIMAL_CONFIG, WriteConfig

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from swfeed.cli import main
-from swfeed.cli.delivery import render_bar
-from swfeed.cli.site import utc_now
+from swfeed.cli import main, utc_now
+from swfeed.cli.sendreport import render_bar
 from swfeed.config import Config
 from swfeed.delivery.outbox import outbox_folder
 from swfeed.delivery.send import Progress

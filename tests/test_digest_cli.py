@@ -134,7 +134,7 @@ def test_preview_unsubscribe_link_carries_a_valid_token(site: Path, tmp_path: Pa
 def test_preview_eml_is_what_delivery_sends_that_address(site: Path, tmp_path: Path) -> None:
     """digest.eml equals, byte for byte, the outbox file a real send gives that address."""
     with time_machine.travel(MONDAY, tick=False):
-        assert main(["--config", str(site), "digest", "build"]) == 0
+        assert main(["--config", str(site), "digest", "freeze"]) == 0
     preview(site, tmp_path / "preview")
     with time_machine.travel(MONDAY, tick=False):
         assert main(["--config", str(site), "subscribers", "add", SAMPLE_RECIPIENT]) == 0
@@ -169,7 +169,7 @@ def test_build_freezes_the_week_and_writes_the_archive(
 ) -> None:
     """build freezes the clock's week and writes its page; again, it changes nothing."""
     with time_machine.travel(MONDAY, tick=False):
-        assert main(["--config", str(site), "digest", "build"]) == 0
+        assert main(["--config", str(site), "digest", "freeze"]) == 0
     printed = capsys.readouterr().out
     page = site.parent.parent / "public" / "digest" / "2026-W48.html"
     assert f"archive:  {page}" in printed
@@ -177,7 +177,7 @@ def test_build_freezes_the_week_and_writes_the_archive(
     assert "online:   https://www.securitywomen.org/digest/2026-W48.html" in printed
     before = page.read_bytes()
     with time_machine.travel(datetime(2026, 11, 25, tzinfo=UTC), tick=False):
-        assert main(["--config", str(site), "digest", "build"]) == 0
+        assert main(["--config", str(site), "digest", "freeze"]) == 0
     assert "frozen:   2026-11-23 09:00 UTC" in capsys.readouterr().out
     assert page.read_bytes() == before
 
@@ -185,16 +185,16 @@ def test_build_freezes_the_week_and_writes_the_archive(
 def test_build_of_an_empty_week_says_why(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The week after an issue, with nothing new, build makes no issue and says so."""
     with time_machine.travel(MONDAY, tick=False):
-        main(["--config", str(site), "digest", "build"])
+        main(["--config", str(site), "digest", "freeze"])
     capsys.readouterr()
     with time_machine.travel(datetime(2026, 11, 30, 9, tzinfo=UTC), tick=False):
-        assert main(["--config", str(site), "digest", "build"]) == 0
+        assert main(["--config", str(site), "digest", "freeze"]) == 0
     assert "no issue made (digest.skip_when_empty)" in capsys.readouterr().out
 
 
 def test_bad_period_is_a_clear_error(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--period 2026-48 fails with exit code 1 and how to write a week."""
-    assert main(["--config", str(site), "digest", "build", "--period", "2026-48"]) == 1
+    assert main(["--config", str(site), "digest", "freeze", "--period", "2026-48"]) == 1
     err = capsys.readouterr().err
     assert "not an ISO week" in err
     assert "2026-W48" in err

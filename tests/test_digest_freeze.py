@@ -93,7 +93,7 @@ def test_articles_over_the_cap_are_not_carried_forward(tmp_path: Path, db: Datab
     store_articles(db, [make_article(n) for n in range(1, 6)], MONDAY - timedelta(days=1))
     issue = ensure_issue(config, db, MONDAY)
     assert issue is not None
-    assert issue.extra["left_out"] == 3
+    assert issue.left_out == 3
     store_articles(db, [make_article(9)], MONDAY + timedelta(days=1))
     later = ensure_issue(config, db, MONDAY + timedelta(days=7))
     assert later is not None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from swfeed.errors import StoreError
-from swfeed.models import DigestIssue
+from swfeed.models import DigestIssue, Headline
 from swfeed.store import Database
 from swfeed.store.issues import IssueConflict, IssueStore
 from tests.test_digest_support import make_article, store_articles
@@ -28,7 +28,7 @@ def issue(period: str = "2026-W48", ids: tuple[str, ...] = (), **changes: object
         created=NOW,
         previous_cutoff=NOW - timedelta(days=7),
         archive_url=f"https://news.example.org/digest/{period}.html",
-        extra={"headlines": [{"title": "T", "url": "https://news.example.org/t"}]},
+        headlines=(Headline("T", "https://news.example.org/t"),),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -115,11 +115,21 @@ class StoredArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class Headline:
+    """A story's title and link as an issue showed it (for the archive's index)."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class DigestIssue:
     """One weekly digest, frozen once created: re-sending never changes what it says.
 
     ``html`` is already CSS-inlined and ``text`` wrapped; both still carry the
-    per-recipient placeholders that delivery fills in.
+    per-recipient placeholders that delivery fills in. ``headlines`` are the stories
+    shown, ``left_out`` how many more it took up without showing (over ``max_articles`` or
+    the size budget).
     """
 
     period: str
@@ -131,7 +141,8 @@ class DigestIssue:
     created: datetime
     previous_cutoff: datetime | None = None
     archive_url: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    headlines: tuple[Headline, ...] = ()
+    left_out: int = 0
 
 
 #: Per-recipient placeholders in a frozen issue's HTML and text. They are plain ASCII words

@@ -1,14 +1,18 @@
-"""What the CLI and the scheduler both call: fetch, build, publish.
+"""What the CLI and the daemon both call: fetch, build, publish, send the digest.
 
-Each step takes the loaded ``Config``, an open ``Database`` and ``now``; each is idempotent
-and safe to run twice, after a crash, or by hand while the daemon runs.
+Each step takes the loaded ``Config``, an open ``Database`` and ``now`` (or a clock); each is
+idempotent and safe to run twice, after a crash, or by hand while the daemon runs.
+``send_digest`` is the one digest path: ``swfeed digest send`` and the daemon's weekly job
+both decide with ``digest.due.decide_digest`` and act the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from swfeed.atomicfile import atomic_write
 from swfeed.config import Config, ContentSourceConfig, SourceConfig
@@ -19,6 +23,11 @@ from swfeed.sources.content import media_files
 from swfeed.sources.http import FetchError, FetchSession, backoff_delay
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore, UpsertCounts
+
+if TYPE_CHECKING:
+    from swfeed.delivery.send import ProgressCallback, SendSummary
+    from swfeed.digest.due import DigestDecision
+    from swfeed.models import DigestIssue
 
 
 @dataclass
@@ -142,3 +151,85 @@ def publish(config: Config, db: Database, now: datetime) -> PublishReport:
     """Fetch, then build the feeds: the main one-shot job."""
     sources = fetch(config, db, now)
     return PublishReport(sources, build(config, db, now))
+
+
+@dataclass(frozen=True, slots=True)
+class DueDigest:
+    """The issue a digest send is about, and what the catch-up rule decided for it."""
+
+    period: str
+    due: datetime
+    decision: DigestDecision
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRun:
+    """What ``send_digest`` did: ``issue`` is None when it sent nothing (decided so, or
+    nothing new with ``digest.skip_when_empty``); ``summary`` says how the send went."""
+
+    due: DueDigest
+    issue: DigestIssue | None = None
+    summary: SendSummary | None = None
+
+
+def decide_due(config: Config, db: Database, now: datetime, period: str | None = None) -> DueDigest:
+    """The issue to act on (``period``, else the one due at ``now``) and the rule's verdict.
+
+    A ``period`` the admin names is wanted whatever its lateness; the rest of the rule holds.
+    """
+    from swfeed.digest.due import decide_digest, digest_time_of, due_period
+    from swfeed.digest.periods import parse_period
+    from swfeed.store.deliveries import DeliveryStore
+    from swfeed.store.issues import IssueStore
+
+    if period is None:
+        chosen, due = due_period(config, now)
+    else:
+        parse_period(period)
+        chosen, due = period, digest_time_of(config, period)
+    issues = IssueStore(db)
+    decision = decide_digest(
+        period=chosen,
+        due=due,
+        now=now,
+        max_lateness=config.schedule.max_lateness,
+        status=issues.status_of(chosen),
+        started_sending=DeliveryStore(db).is_frozen(chosen),
+        newest_period=issues.newest_period(),
+        named=period is not None,
+    )
+    return DueDigest(chosen, due, decision)
+
+
+def send_digest(
+    config: Config,
+    db: Database,
+    clock: Callable[[], datetime],
+    period: str | None = None,
+    *,
+    stop: threading.Event | None = None,
+    progress: ProgressCallback | None = None,
+    retry_unknown: bool = False,
+    on_decision: Callable[[DueDigest], None] | None = None,
+) -> DigestRun:
+    """Decide about the due issue (or ``period``'s) and act: send or resume it, record it
+    skipped, or do nothing. ``on_decision`` hears the verdict before anything is done."""
+    from swfeed.delivery.send import send_issue
+    from swfeed.digest.due import Action
+    from swfeed.digest.freeze import ensure_issue
+    from swfeed.store.issues import IssueStore
+
+    now = clock()
+    due = decide_due(config, db, now, period)
+    if on_decision is not None:
+        on_decision(due)
+    if due.decision.action is Action.SKIP:
+        IssueStore(db).skip(due.period, due.due, now, due.decision.reason)
+    if due.decision.action is not Action.SEND:
+        return DigestRun(due)
+    issue = ensure_issue(config, db, now, due.period)
+    if issue is None:
+        return DigestRun(due)
+    stop = stop or threading.Event()
+    summary = send_issue(config, db, issue, clock, stop, progress, retry_unknown=retry_unknown)
+    return DigestRun(due, issue, summary)

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 from swfeed.config import Config
 from swfeed.daemon.lock import DaemonInfo, running_daemon
-from swfeed.daemon.scheduler import digest_enabled, next_digest_time
+from swfeed.digest.due import digest_enabled, next_digest_time
 from swfeed.models import Article
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 from swfeed.store.deliveries import DeliveryStore, State
-from swfeed.store.issues import IssueRecord, IssueStore
+from swfeed.store.issues import IssueRecord, IssueStore, SkippedPeriod
 
 COUNTED_STATES = ("sent", "deferred", "failed", "unknown", "pending")
 
@@ -106,7 +106,21 @@ def _issue_lines(db: Database, limit: int) -> list[IssueLine]:
         record = issues.record(period)
         if period not in shown and record is not None:
             records.append(record)
-    return [_issue_line(ledger, record) for record in records]
+    lines = [_issue_line(ledger, record) for record in records]
+    lines += [_skipped_line(skip) for skip in issues.skipped(limit)]
+    lines.sort(key=lambda line: line.period, reverse=True)
+    return lines
+
+
+def _skipped_line(skip: SkippedPeriod) -> IssueLine:
+    return IssueLine(
+        period=skip.period,
+        status="skipped",
+        created=skip.decided,
+        articles=0,
+        note=f"not sent: {skip.reason}",
+        deliveries=dict.fromkeys(COUNTED_STATES, 0),
+    )
 
 
 def _issue_line(ledger: DeliveryStore, record: IssueRecord) -> IssueLine:

@@ -1,22 +1,69 @@
 """The command line: parse, call the pipeline, print. Errors become a message and an exit code.
 
 Each command group lives in its own module with a ``register(subparsers)`` function that adds
-its commands; a command's handler takes the parsed ``argparse.Namespace`` and returns an exit
-code. ``SwfeedError`` is printed without a traceback (unless ``--debug``); anything else is a
-bug and always shows one.
+its commands (through ``add_command``, so every ``--help`` starts with a one-line summary
+and shows examples); a command's handler takes the parsed ``argparse.Namespace`` and returns
+an exit code. ``SwfeedError`` is printed without a traceback (unless ``--debug``); anything
+else is a bug and always shows one.
+
+To add a command: a ``cmd_*`` handler and an ``add_command`` call in the group's
+``register`` (or a new module listed in ``commands.REGISTRY``).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import traceback
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeAlias
 
 from swfeed import __version__
 from swfeed.errors import EXIT_RUNTIME, SwfeedError
 
+if TYPE_CHECKING:
+    from swfeed.config import Config
+
 Handler = Callable[[argparse.Namespace], int]
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+PERIOD_HELP = "the ISO week of the issue, e.g. 2026-W48"
+
+
+def add_command(
+    subparsers: Subparsers,
+    name: str,
+    summary: str,
+    *,
+    details: str = "",
+    examples: Sequence[str] = (),
+) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` starts with ``summary``, then ``details`` and examples."""
+    paragraphs = [summary[0].upper() + summary[1:] + "."]
+    paragraphs += [textwrap.fill(" ".join(part.split()), 88) for part in details.split("\n\n")]
+    description = "\n\n".join(part for part in paragraphs if part)
+    epilog = "examples:\n" + "\n".join(f"  {line}" for line in examples) if examples else None
+    return subparsers.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def load(args: argparse.Namespace) -> Config:
+    """The config named by ``--config`` / ``$SWFEED_CONFIG`` / the default path."""
+    from swfeed.config import config_path, load_config
+
+    return load_config(config_path(args.config))
+
+
+def utc_now() -> datetime:
+    """The one place the CLI reads the clock."""
+    return datetime.now(UTC)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="swfeed",
         description="Publish a news site as RSS, Atom and JSON feeds and a weekly digest email.",
+        epilog="`swfeed COMMAND --help` tells more about each command.",
     )
     parser.add_argument("--version", action="version", version=f"swfeed {__version__}")
     parser.add_argument(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 
-from swfeed.cli import daemon, delivery, digest, site
+from swfeed.cli import Subparsers, daemon, digest, feeds, mailinglist, serve
 
-Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+Register = Callable[[Subparsers], None]
 
-REGISTRY: list[Register] = [site.register, digest.register, daemon.register, delivery.register]
+REGISTRY: list[Register] = [
+    feeds.register,
+    digest.register,
+    mailinglist.register,
+    serve.register,
+    daemon.register,
+]

@@ -7,26 +7,37 @@ import json
 import os
 from datetime import UTC, datetime
 
+from swfeed.cli import Subparsers, add_command
 from swfeed.config import config_path, load_config
 from swfeed.daemon.clock import Clock, clock_from_env
 from swfeed.daemon.logs import LOG_FORMATS, configure_logging
 from swfeed.errors import EXIT_OK
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add ``run`` and ``status``."""
-    run = subparsers.add_parser(
-        "run", help="run unattended: fetch on a schedule, rebuild feeds, send the weekly digest"
+    run = add_command(
+        subparsers,
+        "run",
+        "run unattended: fetch on a schedule, rebuild feeds, send the weekly digest",
+        details="One daemon per store. SIGTERM or SIGINT finish the message in flight and "
+        "stop; SIGHUP reloads the config (a config with errors is refused, the running one "
+        "stays).",
+        examples=["swfeed run", "swfeed run --log-format json"],
     )
     run.add_argument(
         "--log-format",
+        metavar="FORMAT",
         choices=LOG_FORMATS,
         default="text",
         help="text: key=value lines (default); json: one JSON object per line",
     )
     run.set_defaults(handler=cmd_run)
-    status = subparsers.add_parser(
-        "status", help="sources, newest article, next fetch and digest, last issues, daemon"
+    status = add_command(
+        subparsers,
+        "status",
+        "what the service did last and does next: sources, articles, issues, daemon",
+        examples=["swfeed status", "swfeed status --json"],
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
     status.set_defaults(handler=cmd_status)

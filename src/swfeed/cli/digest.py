@@ -1,54 +1,135 @@
-"""``swfeed digest preview | build`` (and ``send``, added by the delivery CLI)."""
+"""``swfeed digest preview | freeze | send``: the weekly digest on the command line."""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from swfeed.cli.site import load, utc_now
+from swfeed import pipeline
+from swfeed.cli import PERIOD_HELP, Subparsers, add_command, load, utc_now
+from swfeed.cli.sendreport import ProgressBar, print_plan, print_run
 from swfeed.config import Config
 from swfeed.digest.archive import archive_folder
+from swfeed.digest.due import Action
 from swfeed.digest.freeze import ensure_issue, preview_issue
 from swfeed.digest.preview import write_preview
 from swfeed.digest.render import sent_size
 from swfeed.digest.settings import digest_settings
-from swfeed.errors import EXIT_OK
+from swfeed.errors import EXIT_OK, EXIT_RUNTIME
+from swfeed.mailinglist.addresses import normalize_address
 from swfeed.models import DigestIssue
 from swfeed.store import Database
+from swfeed.store.deliveries import State
 from swfeed.store.issues import IssueStore
 
-PERIOD_HELP = "the ISO week of the issue, e.g. 2026-W48 (default: the current week)"
+SEND_DETAILS = """\
+Without --period it sends the issue due now: the one of the latest scheduled digest time
+(schedule.digest). It is sent when that time is at most schedule.max_lateness ago, or
+resumed if its sending started; later than that, the week is recorded as skipped and its
+stories go into the next issue. An issue is never sent twice. Naming a period with
+--period sends it however late. The daemon (`swfeed run`) follows the same rule."""
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the ``digest`` group."""
-    group = subparsers.add_parser("digest", help="the weekly digest email: preview, build, send")
-    commands = group.add_subparsers(dest="digest_command", metavar="COMMAND", required=True)
-    preview = commands.add_parser(
-        "preview",
-        help="write digest.html, digest.txt and digest.eml to look at; freezes and sends nothing",
+def register(subparsers: Subparsers) -> None:
+    """Add the ``digest`` group: preview, freeze, send."""
+    group = add_command(
+        subparsers,
+        "digest",
+        "the weekly digest email: preview, freeze, send",
+        examples=[
+            "swfeed digest preview --out digest-preview",
+            "swfeed digest send --dry-run",
+            "swfeed digest send",
+        ],
     )
-    preview.add_argument("--period", help=PERIOD_HELP)
+    commands = group.add_subparsers(dest="digest_command", metavar="COMMAND", required=True)
+    _register_preview(commands)
+    _register_freeze(commands)
+    _register_send(commands)
+
+
+def _register_preview(commands: Subparsers) -> None:
+    preview = add_command(
+        commands,
+        "preview",
+        "write digest.html, digest.txt and digest.eml to look at; freezes and sends nothing",
+        examples=["swfeed digest preview", "swfeed digest preview --period 2026-W48 --out /tmp/d"],
+    )
+    preview.add_argument("--period", metavar="PERIOD", help=PERIOD_HELP + " (default: this week)")
     preview.add_argument(
-        "--out", type=Path, default=Path("digest-preview"), help="folder (default: digest-preview)"
+        "--out",
+        metavar="DIR",
+        type=Path,
+        default=Path("digest-preview"),
+        help="folder to write into (default: digest-preview)",
     )
     preview.set_defaults(handler=cmd_preview)
-    build = commands.add_parser(
-        "build", help="freeze the week's issue and write its web archive page"
-    )
-    build.add_argument("--period", help=PERIOD_HELP)
-    build.set_defaults(handler=cmd_build)
-    from swfeed.cli import delivery
 
-    delivery.register_send(commands)
+
+def _register_freeze(commands: Subparsers) -> None:
+    details = (
+        "An issue is frozen once: later runs, and the send, use exactly what was frozen. "
+        "`digest send` freezes the issue itself when needed."
+    )
+    help_lines = {"help": "freeze the week's issue and write its web archive page"}
+    for name, shown in (("freeze", True), ("build", False)):  # `build`: the old name, hidden
+        freeze = (
+            add_command(
+                commands,
+                name,
+                help_lines["help"],
+                details=details,
+                examples=["swfeed digest freeze", "swfeed digest freeze --period 2026-W48"],
+            )
+            if shown
+            else commands.add_parser(name)
+        )
+        freeze.add_argument(
+            "--period", metavar="PERIOD", help=PERIOD_HELP + " (default: this week)"
+        )
+        freeze.set_defaults(handler=cmd_freeze)
+
+
+def _register_send(commands: Subparsers) -> None:
+    send = add_command(
+        commands,
+        "send",
+        "send the due issue to every subscriber (resumes an interrupted run)",
+        details=SEND_DETAILS,
+        examples=[
+            "swfeed digest send --dry-run",
+            "swfeed digest send --to me@example.org",
+            "swfeed digest send",
+            "swfeed digest send --period 2026-W48",
+        ],
+    )
+    send.add_argument("--period", metavar="PERIOD", help=PERIOD_HELP + " (default: the due one)")
+    send.add_argument(
+        "--dry-run", action="store_true", help="show who would get what; send and change nothing"
+    )
+    send.add_argument(
+        "--to",
+        metavar="ADDRESS",
+        help="test send to one address, outside the list and the ledger; the copy is marked "
+        "(subject starts with [TEST], header X-Swfeed-Test: yes) and has a Message-ID of its own",
+    )
+    send.add_argument(
+        "--retry-unknown",
+        action="store_true",
+        help="send again to recipients whose earlier attempt had no reply (may duplicate)",
+    )
+    send.set_defaults(handler=cmd_send)
 
 
 def describe(issue: DigestIssue) -> list[str]:
-    """The lines both commands print about an issue."""
-    left_out = int(issue.extra.get("left_out", 0))
+    """The lines preview and freeze print about an issue."""
+    left_out = issue.left_out
     more = f" ({left_out} more left out: over max_articles or the size budget)" if left_out else ""
     return [
         f"issue:    {issue.period} (articles visible up to {issue.cutoff:%Y-%m-%d %H:%M} UTC)",
@@ -84,7 +165,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_build(args: argparse.Namespace) -> int:
+def cmd_freeze(args: argparse.Namespace) -> int:
     with session(args) as (config, db, now):
         issue = ensure_issue(config, db, now, args.period)
     if issue is None:
@@ -95,3 +176,69 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"archive:  {archive_folder(config) / (issue.period + '.html')}")
     print(f"online:   {issue.archive_url}")
     return EXIT_OK
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    with session(args) as (config, db, now):
+        if args.to:
+            return _test_send(config, db, now, args.period, normalize_address(args.to))
+        if args.dry_run:
+            return _dry_run(config, db, now, args.period)
+        run = _send_with_signals(config, db, args.period, args.retry_unknown)
+    print_run(run, sys.stdout)
+    return EXIT_OK if run.summary is None or run.summary.done else EXIT_RUNTIME
+
+
+def _test_send(
+    config: Config, db: Database, now: datetime, period: str | None, address: str
+) -> int:
+    """One marked copy of the issue (frozen first if needed) to ``address``."""
+    from swfeed.delivery.send import send_test
+
+    chosen = period or pipeline.decide_due(config, db, now).period
+    issue = ensure_issue(config, db, now, chosen)
+    if issue is None:
+        print("no issue to send: nothing new since the last one")
+        return EXIT_OK
+    attempt = send_test(config, issue, address, now)
+    print(f"test send of {issue.period} to {address}: {attempt.state.value} ({attempt.reply})")
+    return EXIT_OK if attempt.state is State.SENT else EXIT_RUNTIME
+
+
+def _dry_run(config: Config, db: Database, now: datetime, period: str | None) -> int:
+    """What a send would decide and whom it would mail; changes nothing."""
+    from swfeed.delivery.send import plan
+
+    due = pipeline.decide_due(config, db, now, period)
+    if due.decision.action is not Action.SEND:
+        verb = "record it skipped" if due.decision.action is Action.SKIP else "do nothing"
+        print(f"issue {due.period}: a send would {verb}: {due.decision.reason}")
+        return EXIT_OK
+    issue = preview_issue(config, db, now, due.period)
+    print_plan(plan(config, db, issue, now), sys.stdout)
+    if IssueStore(db).get(issue.period) is None:
+        print("  (not frozen yet: `swfeed digest send` freezes it first; it may differ")
+        print("   if articles arrive meanwhile, or not be sent when nothing is new)")
+    return EXIT_OK
+
+
+def _send_with_signals(
+    config: Config, db: Database, period: str | None, retry_unknown: bool
+) -> pipeline.DigestRun:
+    """``send_digest`` with SIGTERM/SIGINT finishing the message in flight, then stopping."""
+    stop = threading.Event()
+    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return pipeline.send_digest(
+            config, db, utc_now, period, stop=stop, progress=bar, retry_unknown=retry_unknown
+        )
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if bar is not None:
+            bar.finish()

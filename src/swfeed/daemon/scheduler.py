@@ -14,55 +14,22 @@ weekly job every 168 real seconds, and the real clock maps one-to-one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from swfeed.config import Config, ScheduleConfig
+from swfeed.config import Config
 from swfeed.daemon.clock import Clock
+from swfeed.digest.due import digest_enabled
 
 FETCH_JOB = "fetch"
 DIGEST_JOB = "digest"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Wake = Callable[[str], None]
-
-
-def digest_enabled(config: Config) -> bool:
-    """The digest job runs when the digest is enabled and there is a delivery section."""
-    return config.digest is not None and config.digest.enabled and config.delivery is not None
-
-
-def digest_time_on(schedule: ScheduleConfig, zone: ZoneInfo, day: date) -> datetime:
-    """The digest's moment on ``day`` (UTC). A wall time that occurs twice (autumn) is the
-    first one; one that does not exist (spring) is read with the offset before the change,
-    so 01:30 on 29 March 2026 in London is 01:30 UTC: the same moments APScheduler fires.
-    """
-    local = datetime.combine(day, schedule.digest_time, tzinfo=zone)
-    return local.astimezone(UTC)
-
-
-def latest_digest_time(schedule: ScheduleConfig, zone: ZoneInfo, now: datetime) -> datetime:
-    """The most recent scheduled digest moment at or before ``now``."""
-    return digest_time_on(schedule, zone, _latest_digest_day(schedule, zone, now))
-
-
-def next_digest_time(schedule: ScheduleConfig, zone: ZoneInfo, now: datetime) -> datetime:
-    """The first scheduled digest moment after ``now``."""
-    day = _latest_digest_day(schedule, zone, now) + timedelta(days=7)
-    return digest_time_on(schedule, zone, day)
-
-
-def _latest_digest_day(schedule: ScheduleConfig, zone: ZoneInfo, now: datetime) -> date:
-    today = now.astimezone(zone).date()
-    day = today - timedelta(days=(today.weekday() - schedule.digest_weekday) % 7)
-    if digest_time_on(schedule, zone, day) > now:
-        day -= timedelta(days=7)
-    return day
 
 
 class ClockTrigger(BaseTrigger):  # type: ignore[misc]

@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import Enum
+from datetime import datetime
 from pathlib import Path
 
+from swfeed import pipeline
 from swfeed.config import Config
 from swfeed.daemon.clock import Clock
 from swfeed.daemon.logs import get_logger
-from swfeed.daemon.scheduler import digest_enabled, latest_digest_time
 from swfeed.delivery.send import SendSummary, send_issue
-from swfeed.digest.freeze import ensure_issue
-from swfeed.digest.periods import period_of
+from swfeed.digest.due import Action, digest_enabled
 from swfeed.errors import BusyError, SwfeedError
 from swfeed.models import DigestIssue
 from swfeed.store import Database
@@ -36,55 +33,9 @@ from swfeed.store.issues import IssueStore
 
 log = get_logger("swfeed.daemon")
 
-PLACEHOLDER = "skipped by the daemon"
 #: How many of the newest issues are checked for a send a crash left unsettled (a row
 #: still ``sending``); older unfinished issues are found through their pending rows.
 RECENT_ISSUES = 10
-
-
-class Action(Enum):
-    """What the digest check decided for the current period."""
-
-    NOTHING = "nothing"
-    SEND = "send"
-    SKIP = "skip"
-
-
-@dataclass(frozen=True, slots=True)
-class DigestDecision:
-    action: Action
-    reason: str
-
-
-def decide_digest(
-    *,
-    period: str,
-    due: datetime,
-    now: datetime,
-    max_lateness: timedelta,
-    status: str | None,
-    started_sending: bool,
-    newest_period: str | None,
-) -> DigestDecision:
-    """The catch-up rule for the issue of the latest scheduled digest time ``due``."""
-    if status in ("sent", "skipped"):
-        return DigestDecision(Action.NOTHING, f"issue already {status}")
-    if newest_period is not None and newest_period > period:
-        return DigestDecision(Action.NOTHING, f"a newer issue ({newest_period}) exists")
-    late = now - due
-    if started_sending:
-        return DigestDecision(Action.SEND, f"resume: {_span(late)} after the digest time")
-    if late <= max_lateness:
-        return DigestDecision(Action.SEND, f"send: {_span(late)} after the digest time")
-    return DigestDecision(
-        Action.SKIP, f"{_span(late)} late, more than max_lateness {_span(max_lateness)}"
-    )
-
-
-def _span(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}h{rest // 60:02d}m"
 
 
 def guarded(task: str, stop: threading.Event, step: Callable[[], None]) -> None:
@@ -116,63 +67,24 @@ class DigestJob:
             return
         handled: set[str] = set()
         if check:
-            guarded("digest", self.stop, lambda: handled.update(self.check(self.clock.now())))
+            guarded("digest", self.stop, lambda: handled.update(self.check()))
         guarded("resume", self.stop, lambda: self.finish_started(self.clock.now(), handled))
 
     # -- the digest check --------------------------------------------------------------
 
-    def check(self, now: datetime) -> set[str]:
-        """Send, resume or skip the issue of the latest scheduled digest time; the period
-        sent or resumed (none, or one)."""
-        period, due = self.current_period(now)
-        decision = self.decide(period, due, now)
-        if decision.action is Action.NOTHING:
-            log.info("digest_checked", period=period, reason=decision.reason)
-            return set()
-        if decision.action is Action.SKIP:
-            self.skip(period, due, now, decision.reason)
-            return set()
-        log.info("digest_due", period=period, due=due.isoformat(), reason=decision.reason)
-        self.send(period, now)
-        return {period}
-
-    def current_period(self, now: datetime) -> tuple[str, datetime]:
-        zone = self.config.site.zone
-        due = latest_digest_time(self.config.schedule, zone, now)
-        return period_of(due, zone), due
-
-    def decide(self, period: str, due: datetime, now: datetime) -> DigestDecision:
-        issues = IssueStore(self.db)
-        record = issues.record(period)
-        newest = issues.latest()
-        return decide_digest(
-            period=period,
-            due=due,
-            now=now,
-            max_lateness=self.config.schedule.max_lateness,
-            status=record.status if record else None,
-            started_sending=DeliveryStore(self.db).is_frozen(period),
-            newest_period=newest.period if newest else None,
+    def check(self) -> set[str]:
+        """Send, resume or skip the due issue (``pipeline.send_digest``, the same path as
+        ``swfeed digest send``); the period sent or resumed (none, or one)."""
+        run = pipeline.send_digest(
+            self.config, self.db, self.clock.now, stop=self.stop, on_decision=log_decision
         )
-
-    def send(self, period: str, now: datetime) -> None:
-        """Build (once) and send (or resume) the issue of ``period``."""
-        existing = IssueStore(self.db).get(period)
-        if existing is not None and is_placeholder(existing):
-            IssueStore(self.db).set_status(period, "skipped", now, "placeholder: never sent")
-            return
-        issue = ensure_issue(self.config, self.db, now, period)
-        if issue is None:
-            log.info("digest_empty", period=period, reason="no new articles")
-            return
-        self.deliver(issue)
-
-    def skip(self, period: str, due: datetime, now: datetime, reason: str) -> None:
-        issues = IssueStore(self.db)
-        if issues.record(period) is None:
-            issues.create(skipped_issue(period, due, now))
-        issues.set_status(period, "skipped", now, f"not sent: {reason}")
-        log.warning("digest_skipped", period=period, due=due.isoformat(), reason=reason)
+        if run.due.decision.action is not Action.SEND:
+            return set()
+        if run.summary is None:
+            log.info("digest_empty", period=run.due.period, reason="no new articles")
+        else:
+            log_summary(run.summary)
+        return {run.due.period}
 
     # -- finishing what started --------------------------------------------------------
 
@@ -197,13 +109,30 @@ class DigestJob:
 
     def deliver(self, issue: DigestIssue) -> None:
         """Send (or resume) a frozen issue; log where it stands."""
-        summary = send_issue(self.config, self.db, issue, self.clock.now, self.stop)
-        if summary.done:
-            log.info("digest_sent", **summary_fields(summary))
-        elif summary.paused:
-            log.warning("digest_paused", reason=summary.paused, **summary_fields(summary))
-        else:
-            log.info("digest_unfinished", stopped=summary.stopped, **summary_fields(summary))
+        log_summary(send_issue(self.config, self.db, issue, self.clock.now, self.stop))
+
+
+def log_decision(due: pipeline.DueDigest) -> None:
+    """One line for what the catch-up rule decided."""
+    decision = due.decision
+    if decision.action is Action.NOTHING:
+        log.info("digest_checked", period=due.period, reason=decision.reason)
+    elif decision.action is Action.SKIP:
+        log.warning(
+            "digest_skipped", period=due.period, due=due.due.isoformat(), reason=decision.reason
+        )
+    else:
+        log.info("digest_due", period=due.period, due=due.due.isoformat(), reason=decision.reason)
+
+
+def log_summary(summary: SendSummary) -> None:
+    """Where a sent (or resumed) issue stands."""
+    if summary.done:
+        log.info("digest_sent", **summary_fields(summary))
+    elif summary.paused:
+        log.warning("digest_paused", reason=summary.paused, **summary_fields(summary))
+    else:
+        log.info("digest_unfinished", stopped=summary.stopped, **summary_fields(summary))
 
 
 def has_work(ledger: DeliveryStore, period: str, now: datetime) -> bool:
@@ -215,25 +144,6 @@ def has_work(ledger: DeliveryStore, period: str, now: datetime) -> bool:
     if counts[State.DEFERRED]:
         return bool(ledger.due(period, now, limit=1))
     return True
-
-
-def skipped_issue(period: str, due: datetime, now: datetime) -> DigestIssue:
-    """An empty placeholder row that records a period as skipped (it holds no articles)."""
-    return DigestIssue(
-        period=period,
-        cutoff=due,
-        subject="",
-        html="",
-        text="",
-        article_ids=(),
-        created=now,
-        extra={"placeholder": PLACEHOLDER},
-    )
-
-
-def is_placeholder(issue: DigestIssue) -> bool:
-    """Whether ``issue`` is a row that only records a skipped period."""
-    return issue.extra.get("placeholder") == PLACEHOLDER
 
 
 def summary_fields(summary: SendSummary) -> dict[str, object]:

@@ -40,12 +40,12 @@ from swfeed.daemon.scheduler import (
     DIGEST_JOB,
     FETCH_JOB,
     build_scheduler,
-    digest_enabled,
     install_jobs,
     next_run_times,
     plan_jobs,
 )
 from swfeed.daemon.sendworker import SendWorker, guarded
+from swfeed.digest.due import digest_enabled
 from swfeed.errors import ConfigErrors, SwfeedError
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore

@@ -29,19 +29,13 @@ from swfeed.digest.render import render_template, template_env
 from swfeed.digest.views import SiteView, archive_url, issue_date, site_view
 from swfeed.feeds.values import clean_text, rfc3339, to_uri
 from swfeed.feeds.xmlout import NS_ATOM, NS_XML, add, qname, serialize
-from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue
+from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue, Headline
 from swfeed.store.issues import IssueRecord
 
 FOLDER = "digest"
 INDEX_TEMPLATE = "archive_index.html.j2"
 RECIPIENT_IN_ARCHIVE = "you"  # only for templates without the markers below
 _MARKED = re.compile(r"<!--swfeed:([a-z-]+)-->.*?<!--/swfeed:\1-->", re.DOTALL)
-
-
-@dataclass(frozen=True, slots=True)
-class Headline:
-    title: str
-    url: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +92,6 @@ def archive_copy(config: Config, issue: DigestIssue) -> str:
     return page.replace(RECIPIENT_ADDRESS_TOKEN, RECIPIENT_IN_ARCHIVE)
 
 
-def headlines(issue: DigestIssue) -> tuple[Headline, ...]:
-    """The titles and links frozen with the issue (``extra["headlines"]``)."""
-    found = issue.extra.get("headlines", [])
-    return tuple(Headline(str(item["title"]), str(item["url"])) for item in found)
-
-
 def listed(config: Config, records: Sequence[IssueRecord]) -> list[ListedIssue]:
     """The issues the archive shows: all but skipped ones, newest first."""
     zone = config.site.zone
@@ -114,7 +102,7 @@ def listed(config: Config, records: Sequence[IssueRecord]) -> list[ListedIssue]:
             date=issue_date(record.issue.cutoff, zone),
             subject=record.issue.subject,
             url=record.issue.archive_url or archive_url(config, record.issue.period),
-            headlines=headlines(record.issue),
+            headlines=record.issue.headlines,
             issue=record.issue,
         )
         for record in sorted(records, key=lambda r: r.issue.period, reverse=True)

@@ -23,7 +23,7 @@ from swfeed.digest.select import Selection, select_articles
 from swfeed.digest.settings import digest_settings
 from swfeed.digest.views import archive_url, article_view
 from swfeed.errors import DigestError
-from swfeed.models import DigestIssue
+from swfeed.models import DigestIssue, Headline
 from swfeed.store import Database
 from swfeed.store.issues import IssueConflict, IssueStore
 
@@ -44,10 +44,10 @@ def plan_issue(config: Config, db: Database, now: datetime, period: str) -> Plan
     """Choose the articles of ``period``'s issue as of ``now``."""
     digest = digest_settings(config)
     store = IssueStore(db)
-    latest = store.latest()
-    if latest is not None and latest.period > period:
+    newest = store.newest_period()
+    if newest is not None and newest > period:
         raise DigestError(
-            f"{period} is older than the newest issue, {latest.period}",
+            f"{period} is older than the newest issue, {newest}",
             hint="Issues are made in order, one per week: build the current week "
             "(leave out --period) or a later one.",
         )
@@ -70,10 +70,8 @@ def issue_of(config: Config, plan: Plan, rendered: RenderedIssue, now: datetime)
         created=now,
         previous_cutoff=plan.previous_cutoff,
         archive_url=archive_url(config, plan.period),
-        extra={
-            "headlines": [{"title": view.title, "url": view.url} for view in views],
-            "left_out": len(rendered.selection.left_out),
-        },
+        headlines=tuple(Headline(view.title, view.url) for view in views),
+        left_out=len(rendered.selection.left_out),
     )
 
 
@@ -111,6 +109,11 @@ def ensure_issue(
     period = period or period_of(now, config.site.zone)
     parse_period(period)
     store = IssueStore(db)
+    if store.get(period) is None and store.status_of(period) == "skipped":
+        raise DigestError(
+            f"{period} was skipped: its digest time passed long before it could be sent",
+            hint="Its stories go into the next issue; leave out --period to make that one.",
+        )
     issue = store.get(period) or _freeze(config, db, now, period)
     if issue is not None:
         write_archive(config, issue, store.list())

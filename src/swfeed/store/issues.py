@@ -4,6 +4,10 @@ An issue's subject, HTML, text and article ids never change after ``create``; on
 delivery status does (``built`` -> ``sending`` -> ``sent``, or ``skipped``). Every article an
 issue considered is recorded in ``issue_articles`` (shown or left out), so no later issue
 takes it up again; articles of a ``skipped`` issue are released for the next one.
+
+A period can be skipped before any issue was made for it (the digest time passed while
+swfeed was down): that is a row of ``skipped_periods``, not an empty issue. ``status_of``
+answers for both.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from swfeed.errors import DigestError, StoreError
-from swfeed.models import Article, DigestIssue
+from swfeed.models import Article, DigestIssue, Headline
 from swfeed.store import Database, utc_text
 
 STATUSES = ("built", "sending", "sent", "skipped")
@@ -39,6 +44,16 @@ class IssueConflict(DigestError):
     """Another process froze an issue with some of the same articles meanwhile."""
 
     default_hint = "Run the command again: it picks up what the other process left."
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedPeriod:
+    """A period recorded as skipped before any issue was made for it."""
+
+    period: str
+    due: datetime
+    decided: datetime
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +81,20 @@ def _issue(row: sqlite3.Row) -> DigestIssue:
         created=datetime.fromisoformat(row["created"]),
         previous_cutoff=_time(row["previous_cutoff"]),
         archive_url=row["archive_url"],
-        extra=json.loads(row["extra"]),
+        **_extra(json.loads(row["extra"])),
     )
+
+
+def _extra(data: dict[str, Any]) -> dict[str, Any]:
+    """``headlines`` and ``left_out`` from the ``extra`` column's JSON."""
+    headlines = tuple(Headline(str(h["title"]), str(h["url"])) for h in data.get("headlines", ()))
+    return {"headlines": headlines, "left_out": int(data.get("left_out", 0))}
+
+
+def _extra_json(issue: DigestIssue) -> str:
+    headlines = [{"title": h.title, "url": h.url} for h in issue.headlines]
+    data = {"headlines": headlines, "left_out": issue.left_out}
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
 def _record(row: sqlite3.Row) -> IssueRecord:
@@ -89,6 +116,51 @@ class IssueStore:
         """The issue of ``period`` with its status, or None."""
         row = self.db.conn.execute("SELECT * FROM issues WHERE period = ?", (period,)).fetchone()
         return _record(row) if row else None
+
+    def status_of(self, period: str) -> str | None:
+        """The period's status: its issue's, ``skipped``, or None (nothing yet)."""
+        found = self.record(period)
+        if found is not None:
+            return found.status
+        row = self.db.conn.execute("SELECT 1 FROM skipped_periods WHERE period = ?", (period,))
+        return "skipped" if row.fetchone() else None
+
+    def newest_period(self) -> str | None:
+        """The newest period with an issue or a skip, or None."""
+        row = self.db.conn.execute(
+            "SELECT max(period) FROM (SELECT period FROM issues"
+            " UNION ALL SELECT period FROM skipped_periods)"
+        ).fetchone()
+        return str(row[0]) if row[0] is not None else None
+
+    def skipped(self, limit: int | None = None) -> builtins.list[SkippedPeriod]:
+        """Periods skipped without an issue, newest first."""
+        rows = self.db.conn.execute(
+            "SELECT * FROM skipped_periods ORDER BY period DESC LIMIT ?",
+            (-1 if limit is None else limit,),
+        )
+        return [
+            SkippedPeriod(
+                row["period"],
+                datetime.fromisoformat(row["due"]),
+                datetime.fromisoformat(row["decided"]),
+                row["reason"],
+            )
+            for row in rows
+        ]
+
+    def skip(self, period: str, due: datetime, now: datetime, reason: str) -> None:
+        """Record ``period`` as skipped: its issue's status if one was made (its articles
+        are released for the next issue), else a row of its own. Idempotent."""
+        if self.record(period) is not None:
+            self.set_status(period, "skipped", now, f"not sent: {reason}")
+            return
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO skipped_periods (period, due, decided, reason)"
+                " VALUES (?, ?, ?, ?)",
+                (period, utc_text(due), utc_text(now), reason),
+            )
 
     def latest(self) -> DigestIssue | None:
         """The issue of the newest period (whatever its status), or None."""
@@ -156,7 +228,7 @@ class IssueStore:
                 json.dumps(list(issue.article_ids)),
                 utc_text(issue.created),
                 issue.archive_url,
-                json.dumps(issue.extra, sort_keys=True, ensure_ascii=False),
+                _extra_json(issue),
             ),
         )
         rows: builtins.list[tuple[str, str, int | None]]

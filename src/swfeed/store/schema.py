@@ -99,4 +99,18 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX articles_by_source ON articles (source, removed);
     """,
+    # 5: a skipped week is a status of its period, not an empty issue. 0.1 wrote an empty
+    # "placeholder" issue row for a week the daemon skipped; those become rows here.
+    """
+    CREATE TABLE skipped_periods (
+        period   TEXT PRIMARY KEY,   -- ISO week, e.g. 2026-W48
+        due      TEXT NOT NULL,      -- UTC ISO 8601: the digest time that was missed
+        decided  TEXT NOT NULL,      -- UTC ISO 8601: when it was recorded skipped
+        reason   TEXT NOT NULL
+    );
+    INSERT INTO skipped_periods (period, due, decided, reason)
+        SELECT period, cutoff, COALESCE(status_changed, created), COALESCE(note, 'skipped')
+        FROM issues WHERE extra LIKE '%"placeholder": "skipped by the daemon"%';
+    DELETE FROM issues WHERE extra LIKE '%"placeholder": "skipped by the daemon"%';
+    """,
 )

@@ -1,10 +1,10 @@
-"""The catch-up rule: send, resume, skip or leave the issue of the latest digest time."""
+"""The one catch-up rule: send, resume, skip or leave the issue of the latest digest time."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from swfeed.daemon.sendworker import Action, decide_digest, skipped_issue
+from swfeed.digest.due import Action, decide_digest
 
 DUE = datetime(2026, 3, 23, 9, tzinfo=UTC)
 LATENESS = timedelta(hours=12)
@@ -87,8 +87,32 @@ def test_clock_moved_back_behind_a_newer_issue_does_nothing() -> None:
     assert decide(DUE + timedelta(minutes=5), newest="2026-W14") is Action.NOTHING
 
 
-def test_skipped_placeholder_holds_no_articles() -> None:
-    """The row recording a skipped period carries no articles, so none is lost."""
-    issue = skipped_issue("2026-W12", DUE, DUE + timedelta(days=1))
-    assert issue.article_ids == ()
-    assert issue.period == "2026-W12"
+def test_named_period_is_sent_however_late() -> None:
+    """An admin who names the period has decided: lateness does not apply."""
+    decision = decide_digest(
+        period="2026-W13",
+        due=DUE,
+        now=DUE + timedelta(days=30),
+        max_lateness=LATENESS,
+        status=None,
+        started_sending=False,
+        newest_period=None,
+        named=True,
+    )
+    assert decision.action is Action.SEND
+
+
+def test_named_period_still_never_resends() -> None:
+    """Naming a sent or skipped period does nothing: the rest of the rule holds."""
+    for status in ("sent", "skipped"):
+        decision = decide_digest(
+            period="2026-W13",
+            due=DUE,
+            now=DUE,
+            max_lateness=LATENESS,
+            status=status,
+            started_sending=False,
+            newest_period=None,
+            named=True,
+        )
+        assert decision.action is Action.NOTHING

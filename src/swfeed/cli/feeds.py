@@ -1,4 +1,4 @@
-"""``swfeed check | fetch | build | publish | config schema``: the feed side of the CLI."""
+"""``swfeed check | fetch | build | publish | config``: the feed side of the CLI."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TextIO
 
 from swfeed import configdoc, pipeline
-from swfeed.config import Config, SourceConfig, config_path, json_schema, load_config
+from swfeed.cli import Subparsers, add_command, load, utc_now
+from swfeed.config import Config, SourceConfig, json_schema
 from swfeed.errors import EXIT_OK, EXIT_RUNTIME
 from swfeed.feeds import WriteReport, autodiscovery_tags
 from swfeed.sources import build_source
@@ -18,38 +19,57 @@ from swfeed.store import Database
 from swfeed.store.articles import ArticleStore, SourceStatus
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the feed-side commands."""
-    check = subparsers.add_parser(
-        "check", help="validate the config and every source; writes nothing"
+def register(subparsers: Subparsers) -> None:
+    """Add the feed-side commands: check, fetch, build, publish, config."""
+    check = add_command(
+        subparsers,
+        "check",
+        "validate the config and load every source; store and write nothing",
+        details="Exit 0 when everything is clean, 1 when a source has problems, "
+        "2 for config errors.",
+        examples=["swfeed check", "swfeed --config /etc/swfeed/swfeed.yaml check"],
     )
     check.set_defaults(handler=cmd_check)
-    fetch = subparsers.add_parser("fetch", help="load new and changed articles into the store")
-    fetch.add_argument("--source", action="append", default=[], help="only this source")
+    fetch = add_command(
+        subparsers,
+        "fetch",
+        "load new and changed articles from the sources into the store",
+        examples=["swfeed fetch", "swfeed fetch --source site-news --force"],
+    )
+    fetch.add_argument(
+        "--source", metavar="NAME", action="append", default=[], help="only this source"
+    )
     fetch.add_argument("--force", action="store_true", help="ignore a failing source's backoff")
     fetch.set_defaults(handler=cmd_fetch)
-    build = subparsers.add_parser("build", help="write the feeds from the store")
+    build = add_command(
+        subparsers,
+        "build",
+        "write the RSS, Atom and JSON feeds from the store",
+        details="Unchanged files are not rewritten. (Making a digest issue is "
+        "`swfeed digest freeze`.)",
+        examples=["swfeed build"],
+    )
     build.set_defaults(handler=cmd_build)
-    publish = subparsers.add_parser("publish", help="fetch, then build: the one-shot job")
+    publish = add_command(
+        subparsers,
+        "publish",
+        "fetch, then build: the one-shot job",
+        examples=["swfeed publish"],
+    )
     publish.set_defaults(handler=cmd_publish)
-    config = subparsers.add_parser("config", help="about the config file")
-    config_commands = config.add_subparsers(dest="config_command", required=True)
-    schema = config_commands.add_parser("schema", help="print the config's JSON Schema")
+    config = add_command(
+        subparsers,
+        "config",
+        "about the config file: its JSON Schema and every key's help",
+        examples=["swfeed config schema > swfeed.schema.json", "swfeed config reference"],
+    )
+    config_commands = config.add_subparsers(dest="config_command", metavar="COMMAND", required=True)
+    schema = add_command(config_commands, "schema", "print the config's JSON Schema")
     schema.set_defaults(handler=cmd_config_schema)
-    reference = config_commands.add_parser(
-        "reference", help="print every config key with its help text (Markdown)"
+    reference = add_command(
+        config_commands, "reference", "print every config key with its help text (Markdown)"
     )
     reference.set_defaults(handler=cmd_config_reference)
-
-
-def load(args: argparse.Namespace) -> Config:
-    """The config named by ``--config`` / ``$SWFEED_CONFIG`` / the default path."""
-    return load_config(config_path(args.config))
-
-
-def utc_now() -> datetime:
-    """The one place the CLI reads the clock."""
-    return datetime.now(UTC)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -1,0 +1,80 @@
+"""A store written by swfeed 0.1 opens, upgrades in place, and re-announces nothing.
+
+``tests/data/stores/release-0.1.sqlite3`` was made by the 0.1 release (see the script beside
+it): the sample site loaded, week 2026-W48 skipped by the daemon, 2026-W49 sent to three
+subscribers.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import time_machine
+
+from swfeed.cli import main
+from swfeed.config import load_config
+from swfeed.delivery.outbox import outbox_folder
+from swfeed.store import Database
+from swfeed.store.deliveries import DeliveryStore, State
+from swfeed.store.issues import IssueStore
+from swfeed.store.schema import MIGRATIONS
+from tests.conftest import ROOT
+
+RELEASE_0_1 = ROOT / "tests" / "data" / "stores" / "release-0.1.sqlite3"
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample site with the 0.1 store as its store; the config's path."""
+    monkeypatch.setenv(
+        "SWFEED_UNSUBSCRIBE_SECRET", "sample-only-secret-set-your-own-SWFEED_UNSUBSCRIBE_SECRET"
+    )
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "var").mkdir()
+    shutil.copy(RELEASE_0_1, tmp_path / "var" / "swfeed.sqlite3")
+    shutil.copy(ROOT / "config" / "swfeed.yaml", tmp_path / "config" / "swfeed.yaml")
+    return tmp_path / "config" / "swfeed.yaml"
+
+
+def test_the_release_store_upgrades_to_the_current_schema(site: Path) -> None:
+    """Opening it runs the new migrations; issues, ledger and articles are all there."""
+    store = site.parent.parent / "var" / "swfeed.sqlite3"
+    with Database(store) as db:
+        assert db.schema_version == len(MIGRATIONS)
+        issues = IssueStore(db)
+        sent = issues.get("2026-W49")
+        assert sent is not None
+        assert len(sent.headlines) == len(sent.article_ids) > 0
+        assert DeliveryStore(db).counts("2026-W49")[State.SENT] == 3
+
+
+def test_the_daemons_skipped_week_becomes_a_status(site: Path) -> None:
+    """0.1's empty placeholder issue for a skipped week is now a skipped period."""
+    with Database(site.parent.parent / "var" / "swfeed.sqlite3") as db:
+        issues = IssueStore(db)
+        assert issues.get("2026-W48") is None
+        assert issues.status_of("2026-W48") == "skipped"
+        (skip,) = issues.skipped()
+        assert "max_lateness" in skip.reason
+
+
+def test_nothing_is_announced_or_mailed_again(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After the upgrade: no article is new, no issue is made or sent again."""
+    with time_machine.travel(datetime(2026, 11, 30, 10, 30, tzinfo=UTC), tick=False):
+        assert main(["--config", str(site), "publish"]) == 0
+        assert main(["--config", str(site), "digest", "send"]) == 0
+        assert main(["--config", str(site), "digest", "send", "--period", "2026-W49"]) == 0
+    with time_machine.travel(datetime(2026, 12, 7, 9, 5, tzinfo=UTC), tick=False):
+        assert main(["--config", str(site), "digest", "send"]) == 0
+    out = capsys.readouterr().out
+    assert "site: 0 new, 0 updated, 9 unchanged, 0 removed, 0 failed" in out
+    assert "issue 2026-W49: nothing to send: issue already sent" in out
+    assert "no issue to send: nothing new since the last one" in out
+    outbox = outbox_folder(load_config(site)) / "new"
+    assert not outbox.exists() or not any(outbox.iterdir())
