@@ -18,7 +18,7 @@ import json
 import os
 import stat as stat_mode
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -158,13 +158,17 @@ class ContentSource:
         trusted = old if state.get("settings") == self.settings_key() else {}
         run = _Fetch(self._context(), trusted, old, errors)
         run.load(found)
-        old_ids = {e["article_id"] for e in old.values() if e.get("article_id")}
-        new_ids = {e["article_id"] for e in run.files.values() if e.get("article_id")}
+        old_ids = {e.article_id for e in old.values() if e.article_id}
+        new_ids = {e.article_id for e in run.files.values() if e.article_id}
         result = FetchResult(
             articles=run.articles,
             removed_ids=sorted(old_ids - new_ids),
             errors=list(run.errors),
-            state={"format": STATE_FORMAT, "settings": self.settings_key(), "files": run.files},
+            state={
+                "format": STATE_FORMAT,
+                "settings": self.settings_key(),
+                "files": {rel: entry.to_state() for rel, entry in run.files.items()},
+            },
         )
         result.not_modified = not (result.articles or result.removed_ids or result.errors)
         return result
@@ -179,9 +183,51 @@ class ContentSource:
         )
 
 
-def _files_of(state: SourceState) -> dict[str, dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """What the source remembers of one file: its stat and hash, the article it gave,
+    and the stat of each local image it uses (so an edited image re-renders the article)."""
+
+    mtime_ns: int
+    size: int
+    sha256: str
+    article_id: str | None
+    media: dict[str, list[int] | None] = field(default_factory=dict)
+
+    def to_state(self) -> dict[str, Any]:
+        """The JSON-able form kept in the source's state (the keys of STATE_FORMAT 1)."""
+        data: dict[str, Any] = {
+            "mtime_ns": self.mtime_ns,
+            "size": self.size,
+            "sha256": self.sha256,
+            "article_id": self.article_id,
+        }
+        if self.media:
+            data["media"] = dict(sorted(self.media.items()))
+        return data
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> FileEntry:
+        return cls(
+            mtime_ns=int(data["mtime_ns"]),
+            size=int(data["size"]),
+            sha256=str(data["sha256"]),
+            article_id=data.get("article_id"),
+            media=dict(data.get("media", {})),
+        )
+
+
+Files = dict[str, FileEntry]
+
+
+def _files_of(state: SourceState) -> Files:
     files = state.get("files") if state.get("format") == STATE_FORMAT else None
-    return dict(files) if isinstance(files, dict) else {}
+    if not isinstance(files, dict):
+        return {}
+    try:
+        return {rel: FileEntry.from_state(entry) for rel, entry in files.items()}
+    except (KeyError, TypeError, ValueError):
+        return {}  # a damaged state only costs a full re-read
 
 
 class _Fetch:
@@ -194,15 +240,15 @@ class _Fetch:
     def __init__(
         self,
         context: _Context,
-        previous: dict[str, dict[str, Any]],
-        old: dict[str, dict[str, Any]],
+        previous: Files,
+        old: Files,
         errors: list[ContentError],
     ) -> None:
         self.context = context
         self.previous = previous
         self.old = old
         self.errors: list[SwfeedError] = list(errors)
-        self.files: dict[str, dict[str, Any]] = {}
+        self.files: Files = {}
         self.articles: list[Article] = []
         self._stats: dict[str, list[int] | None] = {}
 
@@ -215,7 +261,7 @@ class _Fetch:
                 self.files[item.rel] = entry
             else:
                 changed.append(item)
-        claimed = {e["article_id"]: rel for rel, e in self.files.items() if e.get("article_id")}
+        claimed = {e.article_id: rel for rel, e in self.files.items() if e.article_id}
         for item in changed:
             self._load_changed(item, claimed)
 
@@ -224,8 +270,8 @@ class _Fetch:
         try:
             data = _read(item)
             digest = hashlib.sha256(data).hexdigest()
-            if entry is not None and entry["sha256"] == digest and self._deps_unchanged(entry):
-                self.files[item.rel] = {**entry, "mtime_ns": item.mtime_ns, "size": item.size}
+            if entry is not None and entry.sha256 == digest and self._deps_unchanged(entry):
+                self.files[item.rel] = replace(entry, mtime_ns=item.mtime_ns, size=item.size)
                 return
             self.context.deps = {}
             article = build_article(read_article_file(data, item.path), item.rel, self.context)
@@ -247,8 +293,8 @@ class _Fetch:
         if item.rel in self.old:
             self.files[item.rel] = self.old[item.rel]
 
-    def _deps_unchanged(self, entry: dict[str, Any]) -> bool:
-        for rel, seen in entry.get("media", {}).items():
+    def _deps_unchanged(self, entry: FileEntry) -> bool:
+        for rel, seen in entry.media.items():
             if rel not in self._stats:
                 self._stats[rel] = _stat_pair(self.context.root / rel)
             if self._stats[rel] != seen:
@@ -256,8 +302,8 @@ class _Fetch:
         return True
 
 
-def _same_stat(entry: dict[str, Any], item: FoundFile) -> bool:
-    return bool(entry.get("mtime_ns") == item.mtime_ns and entry.get("size") == item.size)
+def _same_stat(entry: FileEntry, item: FoundFile) -> bool:
+    return entry.mtime_ns == item.mtime_ns and entry.size == item.size
 
 
 def _stat_pair(path: Path) -> list[int] | None:
@@ -280,16 +326,9 @@ def _claim(claimed: dict[str, str], article_id: str, item: FoundFile) -> None:
 
 def _entry(
     item: FoundFile, digest: str, article: Article | None, deps: dict[str, list[int]]
-) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "mtime_ns": item.mtime_ns,
-        "size": item.size,
-        "sha256": digest,
-        "article_id": article.id if article is not None else None,
-    }
-    if deps:
-        entry["media"] = dict(sorted(deps.items()))
-    return entry
+) -> FileEntry:
+    article_id = article.id if article is not None else None
+    return FileEntry(item.mtime_ns, item.size, digest, article_id, dict(deps))
 
 
 def _read(item: FoundFile) -> bytes:
