@@ -30,12 +30,11 @@ from swfeed.digest.render import (
     TEXT_TEMPLATE,
     inline_css,
     render_issue,
-    render_template,
-    template_env,
 )
 from swfeed.digest.select import select_articles
 from swfeed.digest.views import issue_view, site_view
 from swfeed.models import Article, Image
+from swfeed.templating import render_template, template_env
 
 CUTOFF = datetime(2026, 11, 23, 9, tzinfo=UTC)
 PERIOD = "2026-W48"

@@ -18,8 +18,9 @@ from swfeed.digest.render import (
     wrap_text,
 )
 from swfeed.digest.select import select_articles
-from swfeed.errors import ConfigError, DigestError
+from swfeed.errors import ConfigError, DigestError, TemplateError
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, Article, Image
+from tests.conftest import ROOT
 from tests.test_digest_support import (
     SAMPLE_CONTENT,
     document,
@@ -328,12 +329,46 @@ def test_admin_template_overrides_one_file(tmp_path: Path) -> None:
     assert "<h1" in html
 
 
+def test_admin_template_overrides_one_block(tmp_path: Path) -> None:
+    """An admin's digest.html.j2 extends the bundled one and replaces only its intro."""
+    folder = tmp_path / "mine"
+    write_template(
+        folder,
+        "digest.html.j2",
+        '{% extends "swfeed/digest.html.j2" %}\n'
+        '{% block intro %}<tr><td class="intro">Our own words.</td></tr>{% endblock %}\n',
+    )
+    bundled_html, _ = render(make_config(tmp_path), [make_article(1)])
+    html, _ = render(make_config(tmp_path, templates=str(folder)), [make_article(1)])
+    assert "Our own words." in html
+    assert "Our own words." not in bundled_html
+    assert html.count('class="story"') == bundled_html.count('class="story"')
+    assert "featured-title" in html
+
+
+def test_admin_brand_recolours_the_digest(tmp_path: Path) -> None:
+    """An admin's brand.j2 changes the accent colour everywhere it is used."""
+    folder = tmp_path / "mine"
+    bundled = (ROOT / "templates" / "brand.j2").read_text(encoding="utf-8")
+    write_template(folder, "brand.j2", bundled.replace("#7a1f4f", "#005a9c"))
+    html, _ = render(make_config(tmp_path, templates=str(folder)), [make_article(1)])
+    assert "#005a9c" in html
+    assert "#7a1f4f" not in html
+
+
+def test_brand_colours_are_defined_once() -> None:
+    """No template but brand.j2 spells out a colour: they all come from the brand."""
+    for path in (ROOT / "templates").iterdir():
+        if path.name != "brand.j2":
+            assert not re.search(r"#[0-9a-fA-F]{6}\b", path.read_text(encoding="utf-8")), path
+
+
 def test_template_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     """A broken admin template fails with its file and line number."""
     folder = tmp_path / "mine"
     write_template(folder, "digest.txt.j2", "line one\n{% if %}\n")
     config = make_config(tmp_path, templates=str(folder))
-    with pytest.raises(DigestError, match=r"digest\.txt\.j2:2"):
+    with pytest.raises(TemplateError, match=r"digest\.txt\.j2:2"):
         render(config, [make_article(1)])
 
 

@@ -126,6 +126,15 @@ class DigestError(SwfeedError):
     """The digest cannot be built (too large, bad template, nothing to send)."""
 
 
+class TemplateError(SwfeedError):
+    """A template of an email or page cannot be rendered (syntax, unknown variable)."""
+
+    default_hint = (
+        "Fix the template named (your own ones are in digest.templates in the config), "
+        "then run `swfeed digest preview`."
+    )
+
+
 class DeliveryError(SwfeedError):
     """Sending mail failed in a way the admin must act on (auth, config, relay down)."""
 

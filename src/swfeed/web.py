@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import html
 import mimetypes
 import os
 import socket
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, quote
 
 import uvicorn
@@ -37,9 +37,11 @@ from starlette.routing import Route
 
 from swfeed.config import Config
 from swfeed.delivery.settings import unsubscribe_secret
+from swfeed.digest.views import site_view
 from swfeed.mailinglist.tokens import verify_token
 from swfeed.store import Database
 from swfeed.store.subscribers import Status, SubscriberStore
+from swfeed.templating import render_template, site_templates
 
 CACHE_BODY_LIMIT = 2_000_000
 GZIP_MIN_BYTES = 256
@@ -173,7 +175,7 @@ def not_modified(
 
 
 def static_response(
-    site: StaticSite, method: str, url_path: str, headers: dict[str, str]
+    site: StaticSite, method: str, url_path: str, headers: dict[str, str], pages: Pages
 ) -> Response:
     """The response to a GET or HEAD of ``url_path``."""
     path = site.locate(url_path)
@@ -182,7 +184,7 @@ def static_response(
             return RedirectResponse(quote(url_path) + "/", status_code=301)
         path = site.locate(url_path + "index.html")
     if path is None or not path.is_file():
-        return _page(404, "Not found", "<p>There is nothing at this address.</p>")
+        return pages.render(404, "not_found.html.j2")
     entity = site.entity(path)
     zipped = entity.body is not None and compressible(entity.content_type)
     use_gzip = (
@@ -211,24 +213,26 @@ def static_response(
     return Response(content, headers=out, media_type=entity.content_type)
 
 
-def _page(status: int, title: str, body_html: str) -> HTMLResponse:
-    page = (
-        "<!doctype html><html lang=en><meta charset=utf-8>"
-        '<meta name=viewport content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title>"
-        '<body style="font:16px/1.5 system-ui,sans-serif;max-width:34em;margin:3em auto;'
-        f'padding:0 1em"><h1>{html.escape(title)}</h1>{body_html}</body></html>'
-    )
-    return HTMLResponse(page, status_code=status, headers=_PAGE_HEADERS)
+class Pages:
+    """The server's HTML pages, rendered from the templates (``templating``)."""
+
+    def __init__(self, config: Config) -> None:
+        self.env = site_templates(config)
+        self.site = site_view(config)
+
+    def render(self, status: int, template: str, **context: Any) -> HTMLResponse:
+        page = render_template(self.env, template, site=self.site, **context)
+        return HTMLResponse(page, status_code=status, headers=_PAGE_HEADERS)
 
 
 class Unsubscribe:
     """GET: confirmation page; POST: unsubscribe. The token alone says who."""
 
-    def __init__(self, config: Config, now: Callable[[], datetime]) -> None:
+    def __init__(self, config: Config, now: Callable[[], datetime], pages: Pages) -> None:
         self.config = config
         self.secret = unsubscribe_secret(config)
         self.now = now
+        self.pages = pages
 
     async def handle(self, request: Request) -> Response:
         if request.method == "GET" and "t" not in request.query_params:
@@ -238,16 +242,12 @@ class Unsubscribe:
             token = await _form_token(request)
         address = verify_token(self.secret, token) if self.secret and token else None
         if address is None:
-            return _page(
-                400,
-                "This unsubscribe link is not valid",
-                "<p>The link may have been cut off. Copy the whole link from the email, or "
-                "reply to the email and ask to be removed.</p>",
-            )
+            return self.pages.render(400, "link_invalid.html.j2")
         if request.method == "POST":
             await run_in_threadpool(self._unsubscribe, address)
-            return self._done(address)
-        return self._confirm(address, token)
+            return self.pages.render(200, "unsubscribe_done.html.j2", address=address)
+        action = f"?t={quote(token)}"
+        return self.pages.render(200, "unsubscribe_confirm.html.j2", address=address, action=action)
 
     def _unsubscribe(self, address: str) -> None:
         with Database(self.config.store.path) as db:
@@ -255,50 +255,12 @@ class Unsubscribe:
                 address, Status.UNSUBSCRIBED, self.now(), "unsubscribed by link"
             )
 
-    def _confirm(self, address: str, token: str) -> Response:
-        title = html.escape(self.config.site.title)
-        return _page(
-            200,
-            "Unsubscribe?",
-            f"<p>Stop sending the {title} weekly digest to <strong>{html.escape(address)}"
-            f'</strong>?</p><form method=post action="?t={html.escape(quote(token))}">'
-            "<button type=submit>Unsubscribe</button></form>",
-        )
-
     def _help(self) -> Response:
         """How to unsubscribe, for readers who came without a personal link."""
         delivery = self.config.delivery
-        title = html.escape(self.config.site.title)
         reply_to = (delivery.reply_to or delivery.from_address) if delivery else None
-        write = f", or write to {_mail_link(reply_to)}," if reply_to else ""
         mailto = delivery.unsubscribe_mailto if delivery else None
-        by_mail = (
-            f"<p>You can also send an email with the subject <em>unsubscribe</em> to "
-            f"{_mail_link(mailto)} from the subscribed address.</p>"
-            if mailto
-            else ""
-        )
-        return _page(
-            200,
-            "How to unsubscribe",
-            f"<p>Every {title} weekly digest email ends with an <strong>Unsubscribe</strong> "
-            "link of its own: open it from any issue you received, confirm, and no more "
-            f"digests are sent to that address.</p><p>You can also reply to any digest email"
-            f"{write} and ask to be removed.</p>{by_mail}",
-        )
-
-    def _done(self, address: str) -> Response:
-        title = html.escape(self.config.site.title)
-        return _page(
-            200,
-            "You are unsubscribed",
-            f"<p><strong>{html.escape(address)}</strong> will get no more {title} digests.</p>",
-        )
-
-
-def _mail_link(address: str) -> str:
-    escaped = html.escape(address)
-    return f'<a href="mailto:{html.escape(quote(address, safe="@"))}">{escaped}</a>'
+        return self.pages.render(200, "unsubscribe_help.html.j2", reply_to=reply_to, mailto=mailto)
 
 
 async def _form_token(request: Request) -> str:
@@ -324,16 +286,17 @@ def create_app(config: Config, now: Callable[[], datetime] = _utc_now) -> Starle
     ``now`` is the server's clock (the time an unsubscription is recorded).
     """
     site = StaticSite(config.output.path)
+    pages = Pages(config)
 
     async def files(request: Request) -> Response:
         headers = {key.lower(): value for key, value in request.headers.items()}
         return await run_in_threadpool(
-            static_response, site, request.method, request.scope["path"], headers
+            static_response, site, request.method, request.scope["path"], headers, pages
         )
 
     return Starlette(
         routes=[
-            Route("/unsubscribe", Unsubscribe(config, now).handle, methods=["GET", "POST"]),
+            Route("/unsubscribe", Unsubscribe(config, now, pages).handle, methods=["GET", "POST"]),
             Route("/{path:path}", files, methods=["GET", "HEAD"]),
         ]
     )

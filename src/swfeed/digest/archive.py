@@ -25,12 +25,12 @@ from swfeed.atomicfile import atomic_write
 from swfeed.config import Config
 from swfeed.delivery.settings import unsubscribe_url
 from swfeed.digest.periods import period_label
-from swfeed.digest.render import render_template, template_env
 from swfeed.digest.views import SiteView, archive_url, issue_date, site_view
 from swfeed.feeds.values import clean_text, rfc3339, to_uri
 from swfeed.feeds.xmlout import NS_ATOM, NS_XML, add, qname, serialize
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue, Headline
 from swfeed.store.issues import IssueRecord
+from swfeed.templating import render_template, site_templates
 
 FOLDER = "digest"
 INDEX_TEMPLATE = "archive_index.html.j2"
@@ -112,7 +112,7 @@ def listed(config: Config, records: Sequence[IssueRecord]) -> list[ListedIssue]:
 
 def render_index(config: Config, issues: Sequence[ListedIssue]) -> str:
     """The archive's ``index.html``."""
-    env = template_env(config.digest.templates if config.digest else None)
+    env = site_templates(config)
     site: SiteView = site_view(config)
     return render_template(env, INDEX_TEMPLATE, site=site, issues=issues, feed_url=feed_url(config))
 

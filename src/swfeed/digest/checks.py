@@ -1,4 +1,4 @@
-"""Guards on rendered digest HTML and readable template errors (pure).
+"""Guards on rendered digest HTML (pure).
 
 The bundled templates pass these by construction; they catch an admin's own templates
 before a broken message is frozen: scripts, external stylesheets (premailer would leave
@@ -7,9 +7,6 @@ them, and mail clients would fetch them) and links that only work on the site.
 
 from __future__ import annotations
 
-import traceback
-
-import jinja2
 import lxml.html
 
 from swfeed.errors import DigestError
@@ -41,20 +38,3 @@ def check_html(html: str, template: str) -> None:
                     "mail clients cannot follow it",
                     hint=_HINT,
                 )
-
-
-def template_error(exc: jinja2.TemplateError, name: str) -> DigestError:
-    """A Jinja2 error as a ``DigestError`` naming the template file and line."""
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        where = f"{exc.filename or exc.name or name}:{exc.lineno}"
-    else:
-        where = _template_frame(exc) or name
-    return DigestError(f"{where}: {exc.message or exc}", hint=_HINT)
-
-
-def _template_frame(exc: BaseException) -> str | None:
-    frames = traceback.extract_tb(exc.__traceback__)
-    for frame in reversed(frames):
-        if frame.filename.endswith(".j2") or frame.filename.endswith(".css"):
-            return f"{frame.filename}:{frame.lineno}"
-    return None

@@ -1,7 +1,7 @@
 """Rendering an issue: subject, CSS-inlined HTML and wrapped plain text (pure).
 
-Templates come from ``digest.templates`` (when set) and then the bundled ``templates/``
-folder, so an admin may override one file. Jinja2 autoescapes every HTML template; the text
+Templates come from ``templating`` (the admin's folder, then the bundled one, so an admin
+may override one file or one block). Jinja2 autoescapes every HTML template; the text
 template is plain. premailer inlines the CSS once per issue with network access off, keeping
 the ``@media`` rules (with their ``!important``) in the one ``<style>`` block in ``<head>``.
 """
@@ -14,23 +14,21 @@ import textwrap
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from premailer import Premailer
 
-import swfeed
 from swfeed.config import Config
-from swfeed.digest.checks import check_html, template_error
+from swfeed.digest.checks import check_html
 from swfeed.digest.periods import period_label
 from swfeed.digest.select import Selection, keep_newest
 from swfeed.digest.settings import digest_settings
 from swfeed.digest.views import issue_date, issue_view, one_line, site_view
 from swfeed.errors import ConfigError, DigestError, Location
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN
+from swfeed.templating import render_template, template_env
 
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
@@ -66,44 +64,6 @@ class RenderedIssue:
     @property
     def size(self) -> int:
         return sent_size(self.html)
-
-
-def bundled_templates() -> Path:
-    """The templates shipped with swfeed (in the wheel, or the source checkout)."""
-    package = Path(swfeed.__file__).resolve().parent
-    for folder in (package / "templates", package.parent.parent / "templates"):
-        if (folder / HTML_TEMPLATE).is_file():
-            return folder
-    raise DigestError(
-        "the bundled digest templates are missing",
-        hint="Reinstall swfeed, or set digest.templates to a folder with digest.html.j2.",
-    )
-
-
-@lru_cache(maxsize=8)
-def template_env(folder: Path | None) -> jinja2.Environment:
-    """The Jinja2 environment: the admin's folder first, then the bundled templates."""
-    paths = [folder] if folder is not None else []
-    paths.append(bundled_templates())
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(paths),
-        autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html", "html.j2", "xml", "xml.j2", "css"),
-            disabled_extensions=("txt", "txt.j2"),
-            default=True,
-        ),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-def render_template(env: jinja2.Environment, name: str, **context: Any) -> str:
-    """Render one template; template faults become a ``DigestError`` naming file:line."""
-    try:
-        return env.get_template(name).render(**context)
-    except jinja2.TemplateError as exc:
-        raise template_error(exc, name) from None
 
 
 def render_subject(config: Config, context: dict[str, Any]) -> str:
