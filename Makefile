@@ -1,6 +1,7 @@
 # swfeed: two commands on a fresh machine with Python 3.11+ and make.
 #   make run    set up, then run the main job on the bundled sample site
 #   make test   set up with the test tools, then run the whole test suite
+#   (make test-fast leaves out the slow daemon and delivery tests while you work)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -8,7 +9,7 @@ CONFIG ?= config/swfeed.yaml
 # The sample sends this week's issue whatever the weekday (named, so max_lateness does not apply).
 THIS_WEEK := $(shell date -u +%G-W%V)
 
-.PHONY: run serve test lint typecheck check clean
+.PHONY: run serve test test-fast lint typecheck check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,11 @@ serve: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+# While you work: everything but the slow daemon and delivery tests (real processes,
+# signals, timed sends). `make test` runs them all.
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests benchmarks

@@ -6,15 +6,16 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
 import pytest
 
+from swfeed.daemon.lock import running_daemon
 from swfeed.store import Database
 from swfeed.store.deliveries import DeliveryStore, State
 from tests.daemonsite import (
@@ -150,11 +151,20 @@ def test_spring_gap_digest_is_sent_once(site: Site) -> None:
         start = clock("2026-03-28T12:00:00+00:00", TEN_HOURS_A_SECOND)
         with running(site, start) as daemon:
             sent = daemon.wait_event("digest_sent", period="2026-W13")
-            time.sleep(0.5)  # five more clock hours: past both candidate 01:30s
+            wait_until(  # the daemon's clock past both candidate 01:30s, plus a margin
+                lambda: next_fetch(site) > datetime(2026, 3, 29, 6, tzinfo=UTC),
+                what="a fetch after 06:00 UTC on 29 March",
+            )
             assert daemon.stop() == 0
         received = periods_received(server.handler)
     assert sent["sent"] == 2
     assert received == once_each(recipients, ["2026-W13"])
+
+
+def next_fetch(site: Site) -> datetime:
+    """When the running daemon fetches next, in its clock's time (as it tells status)."""
+    info = running_daemon(site.store)
+    return info.next_fetch if info and info.next_fetch else datetime.min.replace(tzinfo=UTC)
 
 
 def test_sigkill_mid_send_then_restart_reaches_everyone_once(site: Site) -> None:

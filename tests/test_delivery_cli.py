@@ -106,6 +106,7 @@ def test_progress_bar_line() -> None:
     assert line == "[#####-----] 5/10  sent 4 deferred 0 failed 1 unknown 0"
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_the_message_in_flight_and_stops(tmp_path: Path) -> None:
     """SIGTERM mid-run: the process stops cleanly, nothing is left in flight, a rerun finishes."""
     handler = ScriptedHandler(data_delay=0.05, keep_messages=False)

@@ -150,6 +150,7 @@ def test_retry_unknown_sends_those_again(tmp_path: Path) -> None:
     assert server.handler.accepted == {"r000@example.com": 1}
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_restart_sends_each_once(tmp_path: Path) -> None:
     """Killed with SIGKILL mid-run and restarted: nobody gets two copies, all but one get it."""
     recipients = addresses(40)
@@ -176,6 +177,7 @@ def test_sigkill_mid_run_then_restart_sends_each_once(tmp_path: Path) -> None:
     assert all(handler.received[a] == 1 for a, s in ledger.items() if s is State.SENT)
 
 
+@pytest.mark.slow
 def test_two_senders_at_once_never_both_send(tmp_path: Path) -> None:
     """Two sender processes started together: one sends, the other names the issue and exits."""
     recipients = addresses(40)
@@ -193,6 +195,7 @@ def test_two_senders_at_once_never_both_send(tmp_path: Path) -> None:
     assert "issue 2026-W11 is already being sent by process" in busy
 
 
+@pytest.mark.slow
 def test_stopped_sender_keeps_its_lock_and_sends_no_duplicate_when_resumed(
     tmp_path: Path,
 ) -> None:

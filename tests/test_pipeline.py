@@ -123,6 +123,7 @@ def test_huge_retry_after_backs_off_at_most_a_day(tmp_path: Path, server: Fixtur
     assert next_attempt <= NOW + timedelta(days=1)
 
 
+@pytest.mark.slow
 def test_check_shows_a_failing_sources_backoff(
     tmp_path: Path, server: FixtureServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
