@@ -1,6 +1,8 @@
 """``swfeed serve``: the output folder over HTTP, and the unsubscribe endpoint.
 
-A Starlette app on uvicorn, for deployments without another web server:
+A Starlette app on swfeed's own HTTP/1.1 server (``httpserver``: deadlines, a connection
+cap that sheds stalled clients, a log that cannot flood), for deployments without another
+web server:
 
 - Static files from ``output.path`` with the feed media types (``application/rss+xml``,
   ``application/atom+xml``, ``application/feed+json``, told apart by their content),
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import mimetypes
 import os
 import socket
@@ -28,7 +31,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -38,6 +40,7 @@ from starlette.routing import Route
 from swfeed.config import Config
 from swfeed.delivery.settings import unsubscribe_secret
 from swfeed.digest.views import site_view
+from swfeed.httpserver import HttpServer
 from swfeed.mailinglist.tokens import verify_token
 from swfeed.store import Database
 from swfeed.store.subscribers import Status, SubscriberStore
@@ -302,22 +305,16 @@ def create_app(config: Config, now: Callable[[], datetime] = _utc_now) -> Starle
     )
 
 
-def server(config: Config, host: str, port: int) -> uvicorn.Server:
-    """A uvicorn server for the app (``run()`` blocks; ``should_exit`` stops it)."""
-    options = uvicorn.Config(
-        create_app(config),
-        host=host,
-        port=port,
-        server_header=False,
-        log_level="info",
-        access_log=False,  # it would record unsubscribe tokens, which act as credentials
-    )
-    return uvicorn.Server(options)
+def server(config: Config, host: str, port: int) -> HttpServer:
+    """The server for the app (``run()`` blocks; ``should_exit`` stops it). It keeps no
+    access log: that would record unsubscribe tokens, which act as credentials."""
+    return HttpServer(create_app(config), host, port)
 
 
 def serve(config: Config, host: str, port: int) -> None:
     """Serve until interrupted."""
     os.makedirs(config.output.path, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     print(f"serving {config.output.path} on http://{_url_host(host)}:{port}/ (Ctrl-C stops)")
     server(config, host, port).run()
 
