@@ -200,6 +200,17 @@ def test_folder_redirects_then_serves_index(site: Site) -> None:
     assert site.client.get("/digest/").text.startswith("<!doctype html><title>Issues")
 
 
+@pytest.mark.parametrize("path", ["//digest", "///digest", "/%2Fdigest", "//digest/../digest"])
+def test_no_redirect_leaves_the_site(site: Site, path: str) -> None:
+    """A folder asked for with leading slashes redirects to a path on this host."""
+    url = site.client.base_url.join("/").copy_with(raw_path=path.encode())
+    response = site.client.get(httpx.URL(url))
+    location = response.headers.get("location", "/")
+    assert location.startswith("/")
+    assert not location.startswith(("//", "/\\"))
+    assert urlsplit(location).netloc == ""
+
+
 @pytest.mark.parametrize(
     "path", ["/missing.xml", "/.secret", "/%2e%2e/swfeed.yaml", "/feeds/%2e%2e/%2e%2e/swfeed.yaml"]
 )

@@ -177,6 +177,13 @@ def not_modified(
         return False
 
 
+def folder_url(url_path: str) -> str:
+    """The redirect target of a folder asked for without its slash: always a path on this
+    host (``//feeds`` is ``/feeds/``, never the host ``feeds``)."""
+    parts = [part for part in url_path.split("/") if part]
+    return "/" + "".join(quote(part, safe="") + "/" for part in parts)
+
+
 def static_response(
     site: StaticSite, method: str, url_path: str, headers: dict[str, str], pages: Pages
 ) -> Response:
@@ -184,7 +191,7 @@ def static_response(
     path = site.locate(url_path)
     if path is not None and path.is_dir():
         if not url_path.endswith("/"):
-            return RedirectResponse(quote(url_path) + "/", status_code=301)
+            return RedirectResponse(folder_url(url_path), status_code=301)
         path = site.locate(url_path + "index.html")
     if path is None or not path.is_file():
         return pages.render(404, "not_found.html.j2")
