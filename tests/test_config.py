@@ -236,3 +236,24 @@ def test_empty_title_is_rejected(write_config: WriteConfig) -> None:
     """An empty site title is an error (feeds need a title)."""
     [error] = errors_of(write_config(MINIMAL_CONFIG.replace("title: Test Site", 'title: ""')))
     assert "site.title:" in error
+
+
+@pytest.mark.parametrize(
+    ("key", "section"),
+    [
+        ("timezone", None),
+        ("fetch_every", "schedule:\n  fetch_every: ${VALUE}\n"),
+        ("retry_delay", "delivery:\n  from_address: news@example.org\n  retry_delay: ${VALUE}\n"),
+    ],
+)
+def test_value_from_the_environment_is_never_printed(
+    write_config: WriteConfig, key: str, section: str | None
+) -> None:
+    """A ${VAR} whose value is invalid is named in the error; its value is not printed."""
+    text = MINIMAL_CONFIG.replace("Europe/London", "${VALUE}") if section is None else (
+        MINIMAL_CONFIG + section
+    )
+    [problem] = errors_of(write_config(text), environ={"VALUE": "leaked-s3cret-value"})
+    assert key in problem
+    assert "leaked-s3cret-value" not in problem
+    assert "${VALUE}" in problem

@@ -6,7 +6,8 @@ Used for the config file and for article front matter. Unlike ``yaml.safe_load``
 - rejects anchors and aliases (alias bombs; and configs stay readable);
 - resolves plain scalars by the YAML 1.2 core schema, so ``NO`` and ``off`` stay strings and
   ``12:30`` is the string "12:30", not the sexagesimal number 750;
-- expands ``${VAR}`` from the environment (a missing variable is an error with its line);
+- expands ``${VAR}`` from the environment (a missing variable is an error with its line;
+  a value from the environment is never printed, errors show the ``${VAR}`` instead);
 - records a ``Location`` for every key path, so validation errors can name file:line:column.
 """
 
@@ -27,6 +28,9 @@ from pydantic import BaseModel, ValidationError
 from swfeed.errors import ConfigError, Location
 
 KeyPath = tuple[str | int, ...]
+#: Environment values this long are redacted wherever they appear in an error; shorter
+#: ones (``5``, ``on``) only where they are quoted whole, so messages stay readable.
+MIN_REDACTED = 3
 
 _INT = re.compile(r"[-+]?[0-9]+\Z|0o[0-7]+\Z|0x[0-9a-fA-F]+\Z")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
@@ -42,6 +46,17 @@ class YamlDocument:
     locations: dict[KeyPath, Location] = field(default_factory=dict)
     value_locations: dict[KeyPath, Location] = field(default_factory=dict)
     line_offset: int = 0
+    #: Values that came from the environment: key path -> (as written, as expanded).
+    from_environment: dict[KeyPath, tuple[str, str]] = field(default_factory=dict)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every value that came from the environment replaced by what the
+        file says (``${NAME}``): such values may be secrets and are never printed."""
+        for written, expanded in self.from_environment.values():
+            text = text.replace(repr(expanded), repr(written))
+            if len(expanded) >= MIN_REDACTED:
+                text = text.replace(expanded, written)
+        return text
 
     def locate(self, path: KeyPath, *, value: bool = False) -> Location:
         """Where ``path``'s key (or, with ``value``, its value) is; else its nearest ancestor."""
@@ -211,7 +226,9 @@ class _Builder:
                 )
             return environ[name]
 
-        return _ENV.sub(replace, value)
+        expanded = _ENV.sub(replace, value)
+        self.doc.from_environment[path] = (value, expanded)
+        return expanded
 
 
 _IMPLICIT_TAGS = {
@@ -282,12 +299,13 @@ def validation_errors(
         if error["type"] == "extra_forbidden" and model is not None and path:
             ctx_hint = _did_you_mean(model, doc.data, path) or ctx_hint
         at_value = error["type"] not in ("missing", "extra_forbidden")
+        hint = str(ctx_hint) if ctx_hint else _pydantic_hint(error)
         errors.append(
             ConfigError(
-                message,
+                doc.redact(message),
                 location=doc.locate(path, value=at_value),
                 key=format_key_path(path),
-                hint=str(ctx_hint) if ctx_hint else _pydantic_hint(error),
+                hint=doc.redact(hint),
             )
         )
     return errors
