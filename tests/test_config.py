@@ -257,3 +257,12 @@ def test_value_from_the_environment_is_never_printed(
     assert key in problem
     assert "leaked-s3cret-value" not in problem
     assert "${VALUE}" in problem
+
+
+def test_oversized_config_is_refused_quickly(write_config: WriteConfig) -> None:
+    """A config file over the size limit gets a clear error before any parsing."""
+    padding = "# " + "x" * 98 + "\n"
+    path = write_config(MINIMAL_CONFIG + padding * 20_000)
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}: the config file is 2,")
+    assert "the limit is 1,000,000 bytes" in error

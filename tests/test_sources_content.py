@@ -755,3 +755,13 @@ def test_deleted_file_is_removed_from_the_store(
     counts = store.apply_fetch("site", second.articles, second.removed_ids, second.state, NOW)
     assert counts.removed == 1
     assert store.latest(NOW, 10) == []
+
+
+def test_oversized_front_matter_is_refused(folder: Path, fetch: Callable[..., FetchResult]) -> None:
+    """Front matter over its size limit is an error naming the file; other files publish."""
+    padding = "# " + "x" * 98 + "\n"
+    write(folder, "big.md", article_text("Big", extra=padding * 1000))
+    result = fetch()
+    assert "big.md:1:1: the front matter is 10" in error_text(result)
+    assert "the limit is 65,536 bytes" in error_text(result)
+    assert [article.title for article in result.articles] == ["A good story"]

@@ -568,10 +568,27 @@ def config_path(explicit: str | Path | None, environ: Mapping[str, str] | None =
     return DEFAULT_CONFIG
 
 
+MAX_CONFIG_BYTES = 1_000_000
+"""The largest config file read (a real one is a few KB; parsing is slow on huge ones)."""
+
+
+def _read_config_text(path: Path) -> str:
+    with path.open("rb") as handle:
+        data = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            size = os.fstat(handle.fileno()).st_size
+            raise ConfigError(
+                f"the config file is {size:,} bytes; the limit is {MAX_CONFIG_BYTES:,} bytes",
+                location=Location(path),
+                hint="Pass --config the swfeed YAML file; a real config is a few kilobytes.",
+            )
+    return data.decode("utf-8")
+
+
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     """Read, parse and validate the config; raise ``ConfigErrors`` listing every fault."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_config_text(path)
     except FileNotFoundError:
         raise ConfigError(
             "config file not found",

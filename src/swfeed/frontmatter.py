@@ -202,8 +202,19 @@ def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
     )
 
 
+MAX_FRONT_MATTER_BYTES = 65_536
+"""The largest front matter read (a real one is under a kilobyte; YAML parsing is slow)."""
+
+
 def parse_front_matter(yaml_text: str, path: Path) -> tuple[FrontMatter, YamlDocument]:
     """Validate the YAML between the fences; every fault names path:line and the key."""
+    size = len(yaml_text.encode("utf-8"))
+    if size > MAX_FRONT_MATTER_BYTES:
+        raise ContentError(
+            f"the front matter is {size:,} bytes; the limit is {MAX_FRONT_MATTER_BYTES:,} bytes",
+            location=Location(path, 1, 1),
+            hint="Keep the fields short and put long text in the body below the second '---'.",
+        )
     try:
         doc = load_yaml(yaml_text, path, line_offset=1, expand_env=False)
     except ConfigError as exc:
