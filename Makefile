@@ -19,13 +19,21 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# The sample config reads its unsubscribe-link secret from the environment; a sample run
-# without one uses a throwaway value (never do that in production: set your own secret).
-SAMPLE_SECRET = sample-only-secret-set-your-own-SWFEED_UNSUBSCRIBE_SECRET
-SWFEED  = SWFEED_UNSUBSCRIBE_SECRET="$${SWFEED_UNSUBSCRIBE_SECRET:-$(SAMPLE_SECRET)}" \
+# The sample config reads its unsubscribe-link secret from SWFEED_UNSUBSCRIBE_SECRET. When it
+# is unset, make uses a random secret made once for this checkout and kept in the local state
+# folder (var/unsubscribe-secret, readable by you alone), never a value anyone else knows.
+SECRET_FILE = var/unsubscribe-secret
+SWFEED  = SWFEED_UNSUBSCRIBE_SECRET="$${SWFEED_UNSUBSCRIBE_SECRET:-$$(cat $(SECRET_FILE))}" \
           $(BIN)/swfeed --config $(CONFIG)
 
-run: $(VENV)/.installed
+$(SECRET_FILE):
+	@mkdir -p $(dir $@)
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))' > $@.tmp
+	@mv $@.tmp $@
+	@echo "made a random unsubscribe-link secret in $@ (kept for later runs;" \
+	      "set SWFEED_UNSUBSCRIBE_SECRET to use your own)"
+
+run: $(VENV)/.installed $(SECRET_FILE)
 	@echo "+ swfeed publish"
 	@$(SWFEED) publish
 	@echo "+ swfeed subscribers import config/subscribers.csv"
@@ -33,8 +41,10 @@ run: $(VENV)/.installed
 	@echo "+ swfeed digest send --period $(THIS_WEEK)"
 	@$(SWFEED) digest send --period $(THIS_WEEK)
 	@echo "feeds: public/feeds/  digest archive: public/digest/  mail: var/outbox/new/"
+	@[ -n "$${SWFEED_UNSUBSCRIBE_SECRET:-}" ] || \
+	    echo "unsubscribe links are signed with the random secret in $(SECRET_FILE)"
 
-serve: $(VENV)/.installed
+serve: $(VENV)/.installed $(SECRET_FILE)
 	@$(SWFEED) serve
 
 test: $(VENV)/.installed
