@@ -350,3 +350,18 @@ def test_feed_with_a_bad_entry_is_still_fetched_conditionally(server: FixtureSer
     assert second.not_modified
     assert second.articles == []
     assert second.state == first.state
+
+
+def test_malformed_feed_without_articles_saves_no_validators(server: FixtureServer) -> None:
+    """A broken 200 with no usable entry keeps no ETag: the next fetch reads it again."""
+    broken = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><titl'
+    stamp = "Thu, 08 Jan 2026 10:00:00 GMT"
+    server.serve("/broken.rss", conditional(broken, RSS, '"b1"', stamp))
+    src = source(server, "/broken.rss")
+    first = fetch(src)
+    assert first.articles == []
+    assert "not well-formed XML" in str(first.errors[0])
+    assert server.url("/broken.rss") not in first.state.get("pages", {})
+    second = fetch(src, first.state)
+    assert server.requests[-1].headers.get("if-none-match") is None
+    assert not second.not_modified

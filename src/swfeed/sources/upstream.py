@@ -7,9 +7,11 @@ are dropped). Ids are the entry's id, else its link, so an edited entry updates 
 instead of duplicating it. Upstream categories are mapped (``category_map``) and entries are
 kept or dropped by the source's ``filter``.
 
-The validators (and body hash) are saved whenever the document parsed, even if some entries
-were unusable: those faults are upstream and come back with the same bytes, so the next fetch
-may as well be a 304. A document that does not parse fails the source and saves nothing.
+The validators (and body hash) are saved only after a successful parse: a well-formed
+document, even if some entries were unusable (those faults are upstream and come back with
+the same bytes, so the next fetch may as well be a 304). A document that is not well-formed
+(a truncated or broken response, read leniently) or does not parse at all saves none, so the
+next fetch reads it whole again instead of hearing "not modified" for ever.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ class FeedSource(RemoteSource[FeedSourceConfig]):
                 errors.append(found)
             elif found is not None:
                 articles.setdefault(found.id, found)
-        new_state = state_with({url: page.validators})
+        new_state = state_with({url: page.validators}) if feed.well_formed else {}
         return FetchResult(articles=list(articles.values()), errors=errors, state=new_state)
 
     def _parse(self, page: Page, now: datetime) -> ParsedFeed:

@@ -48,3 +48,5 @@ class ParsedFeed:
     link: str | None
     entries: list[FeedEntry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: False when the document itself is broken (not well-formed XML) and was read leniently.
+    well_formed: bool = True

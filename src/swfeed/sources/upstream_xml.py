@@ -64,6 +64,7 @@ def parse_xml_feed(text: str, page_url: str, zone: ZoneInfo, now: datetime) -> P
     parsed = ParsedFeed(title=str(feed.get("title", "")), link=feed.get("link"))
     problem = result.get("bozo_exception")
     if isinstance(problem, SAXParseException):
+        parsed.well_formed = False
         parsed.warnings.append(
             f"not well-formed XML (line {problem.getLineNumber()}: {problem.getMessage()}); "
             "entries were read leniently"
