@@ -250,8 +250,10 @@ def test_value_from_the_environment_is_never_printed(
     write_config: WriteConfig, key: str, section: str | None
 ) -> None:
     """A ${VAR} whose value is invalid is named in the error; its value is not printed."""
-    text = MINIMAL_CONFIG.replace("Europe/London", "${VALUE}") if section is None else (
-        MINIMAL_CONFIG + section
+    text = (
+        MINIMAL_CONFIG.replace("Europe/London", "${VALUE}")
+        if section is None
+        else (MINIMAL_CONFIG + section)
     )
     [problem] = errors_of(write_config(text), environ={"VALUE": "leaked-s3cret-value"})
     assert key in problem

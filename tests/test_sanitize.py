@@ -5,7 +5,14 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from swfeed.sanitize import plain_text, safe_url, sanitize_html
+from swfeed.sanitize import (
+    MAX_DEPTH,
+    MAX_HTML_CHARS,
+    bound_markup,
+    plain_text,
+    safe_url,
+    sanitize_html,
+)
 
 BASE = "https://www.example.org/news/"
 
@@ -154,3 +161,31 @@ def test_safe_url_resolves_relative_links() -> None:
 def test_safe_url_passes_none_through() -> None:
     """No URL stays no URL."""
     assert safe_url(None, BASE) is None
+
+
+def test_nesting_is_bounded_before_the_allow_list() -> None:
+    """Tags nested deeper than MAX_DEPTH are dropped before nh3 sees them; the text stays."""
+    deep = "<div>" * 150_000 + "deep words" + "</div>" * 150_000
+    bounded = bound_markup(deep)
+    assert bounded.count("<div>") == bounded.count("</div>") == MAX_DEPTH
+    assert "deep words" in sanitize_html(deep, BASE)
+
+
+def test_unclosed_siblings_do_not_count_as_nesting() -> None:
+    """Paragraphs and list items without end tags are siblings, not ever deeper nesting."""
+    items = "<ul>" + "<li>item" * 500 + "</ul>" + "<p>para" * 500
+    assert bound_markup(items) == items
+
+
+def test_oversized_markup_is_cut_at_a_tag() -> None:
+    """Markup over MAX_HTML_CHARS is cut before the last tag that fits."""
+    big = "<p>words</p>" * (MAX_HTML_CHARS // 12 + 10)
+    bounded = bound_markup(big)
+    assert len(bounded) <= MAX_HTML_CHARS
+    assert bounded.endswith("</p>")
+
+
+def test_plain_text_keeps_alt_text_and_drops_scripts() -> None:
+    """HTML to text: words and image alt text stay; script and style go with their contents."""
+    fragment = '<p>A <img src="x.png" alt="map &amp; key"> <script>var x = 1;</script>b</p>'
+    assert plain_text(fragment) == "A map & key b"

@@ -249,13 +249,21 @@ def test_truncate_leaves_short_text_alone() -> None:
     assert truncate("Short text.", 300) == "Short text."
 
 
-def test_front_matter_summary_is_plain_text(
-    folder: Path, fetch: Callable[..., FetchResult]
-) -> None:
-    """A given summary is used, with tags removed."""
+def test_front_matter_summary_is_text(folder: Path, fetch: Callable[..., FetchResult]) -> None:
+    """A given summary is text: what looks like markup or an entity is kept as written."""
     (folder / GOOD).unlink()
     write(folder, "a.md", article_text(extra="summary: Read <b>this</b> &amp; that\n"))
-    assert one(fetch()).summary == "Read this & that"
+    assert one(fetch()).summary == "Read <b>this</b> &amp; that"
+
+
+def test_front_matter_title_keeps_text_that_looks_like_markup(
+    folder: Path, fetch: Callable[..., FetchResult]
+) -> None:
+    """A title is text: no word that looks like a tag is lost."""
+    (folder / GOOD).unlink()
+    title = "The <video> element and <b>bold</b> claims: a<b"
+    write(folder, "a.md", article_text(title=f"'{title}'"))
+    assert one(fetch()).title == title
 
 
 def test_local_image_has_length_type_and_media_url(fetch: Callable[..., FetchResult]) -> None:

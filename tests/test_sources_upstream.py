@@ -3,7 +3,9 @@ mapping and filters, stable ids, and hostile or broken feeds."""
 
 from __future__ import annotations
 
+import html
 import io
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -365,3 +367,79 @@ def test_malformed_feed_without_articles_saves_no_validators(server: FixtureServ
     second = fetch(src, first.state)
     assert server.requests[-1].headers.get("if-none-match") is None
     assert not second.not_modified
+
+
+MARKUP_TITLE = "The <video> element and <b>bold</b> claims: a<b"
+
+
+def one_item_rss(title: str, description: str) -> str:
+    """An RSS document with one dated item (``title`` and ``description`` already escaped)."""
+    return (
+        '<rss version="2.0"><channel><title>T</title><link>https://t.example/</link>'
+        f"<item><title>{title}</title><link>https://t.example/1</link>"
+        f"<description>{description}</description>"
+        "<pubDate>Thu, 08 Jan 2026 10:00:00 GMT</pubDate></item></channel></rss>"
+    )
+
+
+def one_entry_atom(title: str, title_type: str) -> str:
+    return (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id>'
+        "<updated>2026-01-08T10:00:00Z</updated><entry><id>https://t.example/1</id>"
+        f'<title type="{title_type}">{html.escape(title)}</title>'
+        '<link href="https://t.example/1"/><updated>2026-01-08T10:00:00Z</updated></entry></feed>'
+    )
+
+
+def test_atom_text_title_keeps_what_looks_like_markup(server: FixtureServer) -> None:
+    """An Atom title of type text stays text: every word, '<' included."""
+    server.serve("/text.atom", body(one_entry_atom(MARKUP_TITLE, "text"), ATOM))
+    [article] = fetch(source(server, "/text.atom")).articles
+    assert article.title == MARKUP_TITLE
+
+
+def test_json_feed_title_keeps_what_looks_like_markup(server: FixtureServer) -> None:
+    """A JSON Feed title is text: every word, '<' included."""
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "T",
+        "items": [
+            {
+                "id": "1",
+                "url": "https://t.example/1",
+                "title": MARKUP_TITLE,
+                "content_text": "Body.",
+                "date_published": "2026-01-08T10:00:00Z",
+            }
+        ],
+    }
+    server.serve("/text.json", body(json.dumps(document), "application/feed+json"))
+    [article] = fetch(source(server, "/text.json")).articles
+    assert article.title == MARKUP_TITLE
+
+
+def test_atom_html_title_becomes_text_keeping_its_words(server: FixtureServer) -> None:
+    """An Atom title of type html loses its tags but none of its words."""
+    server.serve("/html.atom", body(one_entry_atom("<b>Bold</b> &amp; <i>brave</i>", "html"), ATOM))
+    [article] = fetch(source(server, "/html.atom")).articles
+    assert article.title == "Bold & brave"
+
+
+def test_script_and_style_contents_go_with_their_tags(server: FixtureServer) -> None:
+    """The allow-list sees the raw markup: nothing of a script or style survives."""
+    markup = (
+        '<p>Story<script>var s = "<i>"; track("JS source visible");</script>'
+        "<style>.x { color: red }</style> ends.</p>"
+    )
+    server.serve("/script.rss", body(one_item_rss("News", html.escape(markup)), RSS))
+    [article] = fetch(source(server, "/script.rss")).articles
+    assert article.body_html == "<p>Story ends.</p>"
+    assert article.summary == "Story ends."
+
+
+def test_html_title_of_only_an_image_keeps_its_alt_text(server: FixtureServer) -> None:
+    """An RSS title that is only an image becomes its alt text, not a dropped entry."""
+    title = html.escape('<img src="https://t.example/w.png" alt="Women mediators meet">')
+    server.serve("/image.rss", body(one_item_rss(title, "Text."), RSS))
+    [article] = fetch(source(server, "/image.rss")).articles
+    assert article.title == "Women mediators meet"

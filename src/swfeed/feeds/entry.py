@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 from swfeed.feeds import FeedMeta
 from swfeed.feeds.values import clean_text, is_http_url, to_uri
 from swfeed.models import Article, Image
+from swfeed.plaintext import one_line
 from swfeed.sanitize import plain_text
 
 EXCERPT_CHARS = 280
@@ -100,8 +101,8 @@ def _picture(image: Image | None) -> Picture | None:
         url=url,
         mime_type=image.mime_type or image_type(url),
         length=image.length if image.length and image.length > 0 else None,
-        alt=clean_text(plain_text(image.alt)),
-        credit=clean_text(plain_text(image.credit)),
+        alt=clean_text(one_line(image.alt)),
+        credit=clean_text(one_line(image.credit)),
         width=image.width if image.width and image.width > 0 else None,
         height=image.height if image.height and image.height > 0 else None,
     )
@@ -158,7 +159,7 @@ def prepare(article: Article, full_content: bool = True) -> Entry:
     """``article`` ready for serializing (see the module docstring)."""
     url = to_uri(article.url)
     external = _external(article, url)
-    source = clean_text(plain_text(article.external_source or "")) or None
+    source = clean_text(one_line(article.external_source or "")) or None
     picture = _picture(article.image)
     return Entry(
         id=entry_id(article, url),

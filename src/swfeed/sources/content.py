@@ -33,7 +33,7 @@ from swfeed.config import Config, ContentSourceConfig
 from swfeed.errors import ContentError, Location, SourceError, SwfeedError
 from swfeed.frontmatter import ArticleFile, ArticleFileError, localize, read_article_file
 from swfeed.models import Article, Image
-from swfeed.plaintext import truncate
+from swfeed.plaintext import one_line, truncate
 from swfeed.sanitize import absolute_url, plain_text, sanitize_html
 from swfeed.slug import slugify
 from swfeed.sources import FetchResult, SourceState
@@ -360,14 +360,14 @@ def build_article(parsed: ArticleFile, rel: str, context: _Context) -> Article |
         return None
     url = _canonical_url(parsed, rel, context)
     body_html, first_paragraph = _render_body(parsed, context)
-    title = plain_text(matter.title)
+    title = one_line(matter.title)
     if not title:
         raise ContentError(
-            "title: the title is empty once HTML tags are removed",
+            "title: the title is empty",
             location=parsed.locate("title"),
             hint="Write the headline as plain text.",
         )
-    summary = plain_text(matter.summary) if matter.summary is not None else first_paragraph
+    summary = one_line(matter.summary) if matter.summary is not None else first_paragraph
     external = _external(parsed)
     zone = _zone(context.zone_name)
     return Article(
@@ -440,7 +440,7 @@ def _external(parsed: ArticleFile) -> tuple[str, str] | None:
             hint="Write the full address, starting with https://.",
         )
     source = matter.external_source or (parts.hostname or "").removeprefix("www.")
-    return matter.external_url.strip(), plain_text(source)
+    return matter.external_url.strip(), one_line(source)
 
 
 def _image(parsed: ArticleFile, context: _Context) -> Image | None:
@@ -451,8 +451,8 @@ def _image(parsed: ArticleFile, context: _Context) -> Image | None:
     url, length, mime = _resolve_image(image.src, parsed.path, context, where)
     return Image(
         url=url,
-        alt=plain_text(image.alt),
-        credit=plain_text(image.credit),
+        alt=one_line(image.alt),
+        credit=one_line(image.credit),
         mime_type=mime,
         length=length,
     )
@@ -525,7 +525,8 @@ def _render_body(parsed: ArticleFile, context: _Context) -> tuple[str, str]:
         if token.type == "inline":
             _rewrite_images(token, parsed, context)
         if not first and token.type == "paragraph_open":
-            first = plain_text(md.renderer.render(tokens[index : index + 3], md.options, {}))
+            paragraph = md.renderer.render(tokens[index : index + 3], md.options, {})
+            first = plain_text(paragraph, alt_text=False)
     html = md.renderer.render(tokens, md.options, {})
     return sanitize_html(html, context.site_url), first
 

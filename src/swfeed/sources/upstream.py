@@ -1,11 +1,13 @@
 """``kind: feed``: a partner's RSS 2.0, Atom 1.0 or JSON Feed 1.1, fetched by our own client.
 
-Each entry is cleaned on the way in: titles, summaries and names through ``plain_text``
-(tags stripped, even where the feed calls them plain text), bodies through the allow-list
-sanitizer, every URL through ``safe_url`` (``file:``, ``javascript:`` and ``data:`` links
-are dropped). Ids are the entry's id, else its link, so an edited entry updates our article
-instead of duplicating it. Upstream categories are mapped (``category_map``) and entries are
-kept or dropped by the source's ``filter``.
+Each entry is cleaned on the way in: titles and summaries that are HTML (RSS, Atom
+``type="html"``) through ``plain_text`` (tags dropped, words and alt text kept), those that
+are text (JSON Feed, Atom ``type="text"``) through ``one_line`` (every character kept),
+names through ``plain_text``, bodies through the allow-list sanitizer (which sees the raw
+markup: feedparser's own cleaning is off), every URL through ``safe_url`` (``file:``,
+``javascript:`` and ``data:`` links are dropped). Ids are the entry's id, else its link, so
+an edited entry updates our article instead of duplicating it. Upstream categories are
+mapped (``category_map``) and entries are kept or dropped by the source's ``filter``.
 
 The validators (and body hash) are saved only after a successful parse: a well-formed
 document, even if some entries were unusable (those faults are upstream and come back with
@@ -23,7 +25,7 @@ from urllib.parse import urlsplit
 from swfeed.config import FeedFilter, FeedSourceConfig
 from swfeed.errors import ContentError, Location, SourceError, SwfeedError
 from swfeed.models import Article, Image
-from swfeed.plaintext import truncate
+from swfeed.plaintext import one_line, truncate
 from swfeed.sanitize import plain_text, safe_url, sanitize_html
 from swfeed.sources import FetchResult, SourceState
 from swfeed.sources.http import RemoteSource, fetch_if_changed
@@ -85,6 +87,12 @@ def _http_id(entry_id: str | None) -> str | None:
     return safe_url(entry_id, entry_id)
 
 
+def _as_text(value: str, is_html: bool) -> str:
+    """A title or summary as one line of text: HTML loses its tags (keeping words and alt
+    text); text keeps every character, ``<`` included."""
+    return plain_text(value) if is_html else one_line(value)
+
+
 def _missing(identifier: str | None, url: str | None, entry: FeedEntry, title: str) -> str:
     if identifier is None:
         return "has neither id nor link; skipped"
@@ -144,11 +152,12 @@ class FeedSource(RemoteSource[FeedSourceConfig]):
         identifier = article_id(entry, self.name)
         url = safe_url(entry.link, feed_url) or _http_id(entry.id)
         published = entry.published or entry.updated
-        title = plain_text(entry.title) or truncate(plain_text(entry.summary), 80)
+        summary_text = _as_text(entry.summary, entry.summary_is_html)
+        title = _as_text(entry.title, entry.title_is_html) or truncate(summary_text, 80)
         if identifier is None or url is None or published is None or not title:
             return self._error(feed_url, f"{label} {_missing(identifier, url, entry, title)}")
         body = sanitize_html(entry.body_html, base_url=url) if entry.body_html else ""
-        summary = truncate(plain_text(entry.summary) or plain_text(body), SUMMARY_CHARS)
+        summary = truncate(summary_text or plain_text(body), SUMMARY_CHARS)
         categories = map_categories(entry.categories, self.source_config)
         text = " ".join([title, summary, plain_text(body), *entry.categories, *categories])
         if not wanted(text, self.source_config.filter):

@@ -29,6 +29,10 @@ class FeedEntry:
     link: str | None
     title: str = ""
     summary: str = ""
+    #: Whether title and summary are HTML (RSS, Atom type="html") or text (JSON Feed, Atom
+    #: type="text"): HTML loses its tags, text keeps every character.
+    title_is_html: bool = True
+    summary_is_html: bool = True
     body_html: str = ""
     published: datetime | None = None
     updated: datetime | None = None

@@ -87,6 +87,8 @@ def _entry(item: JsonItem, zone: ZoneInfo, now: datetime) -> FeedEntry:
         link=item.url,
         title=item.title or "",
         summary=item.summary or item.content_text or "",
+        title_is_html=False,
+        summary_is_html=False,
         body_html=body or "",
         published=published,
         updated=updated,

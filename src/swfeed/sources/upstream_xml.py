@@ -53,7 +53,7 @@ def parse_xml_feed(text: str, page_url: str, zone: ZoneInfo, now: datetime) -> P
             "content-type": "application/xml; charset=utf-8",
             "content-location": page_url,
         },
-        sanitize_html=True,
+        sanitize_html=False,  # the one allow-list (``sanitize``) sees the raw markup
         resolve_relative_uris=True,
     )
     if not result.get("version"):
@@ -69,7 +69,8 @@ def parse_xml_feed(text: str, page_url: str, zone: ZoneInfo, now: datetime) -> P
             f"not well-formed XML (line {problem.getLineNumber()}: {problem.getMessage()}); "
             "entries were read leniently"
         )
-    parsed.entries = [_entry(entry, zone, now) for entry in result.get("entries", [])]
+    is_rss = str(result.get("version", "")).startswith("rss")
+    parsed.entries = [_entry(entry, zone, now, is_rss) for entry in result.get("entries", [])]
     return parsed
 
 
@@ -114,7 +115,12 @@ def _image(entry: Any) -> str | None:
     return None
 
 
-def _entry(entry: Any, zone: ZoneInfo, now: datetime) -> FeedEntry:
+def _is_html(entry: Any, key: str, is_rss: bool) -> bool:
+    """RSS titles and descriptions are HTML as feeds write them; Atom says (type)."""
+    return is_rss or entry.get(f"{key}_detail", {}).get("type") in _HTML_TYPES
+
+
+def _entry(entry: Any, zone: ZoneInfo, now: datetime, is_rss: bool) -> FeedEntry:
     published, problem = _date(entry, "published", zone, now)
     updated, problem2 = _date(entry, "updated", zone, now)
     names = [a.get("name") for a in entry.get("authors", []) if a.get("name")]
@@ -124,6 +130,8 @@ def _entry(entry: Any, zone: ZoneInfo, now: datetime) -> FeedEntry:
         link=entry.get("link") or None,
         title=str(entry.get("title", "")),
         summary=str(entry.get("summary", "")),
+        title_is_html=_is_html(entry, "title", is_rss),
+        summary_is_html=_is_html(entry, "summary", is_rss),
         body_html=_body(entry),
         published=published,
         updated=updated,
