@@ -315,3 +315,20 @@ def test_sighup_with_a_good_config_applies_it(site: Site) -> None:
         daemon.wait_event("config_reloaded")
         wait_until(lambda: len(feed_titles(site)) == 3, timeout=5)
         assert daemon.stop() == 0
+
+
+#: The README's stop time for a daemon with no SMTP reply or HTTP response awaited.
+STOP_SECONDS = 10
+
+
+def test_sigterm_while_loading_a_nesting_bomb_stops_in_the_promised_time(site: Site) -> None:
+    """SIGTERM while 100 content files of 150,000 nested <div> load: exit 0 in the stop time."""
+    site.write_config()
+    for number in range(100):
+        (site.content / f"bomb-{number}.md").write_text(
+            f"---\ntitle: Bomb {number}\ndate: 2026-01-05\n---\n" + "<div>" * 150_000 + "\n"
+        )
+    with running(site, None) as daemon:
+        daemon.wait_event("started")
+        time.sleep(0.5)
+        assert daemon.stop(timeout=STOP_SECONDS) == 0

@@ -17,7 +17,7 @@ from swfeed.errors import ContentError, SourceError
 from swfeed.frontmatter import ArticleFile, read_article_file
 from swfeed.models import Article
 from swfeed.plaintext import truncate
-from swfeed.sources import FetchResult, build_source
+from swfeed.sources import FetchResult, WorkBudget, build_source
 from swfeed.sources import content as content_module
 from swfeed.sources.content import ContentSource, default_slug, media_files
 from swfeed.store import Database
@@ -773,3 +773,19 @@ def test_oversized_front_matter_is_refused(folder: Path, fetch: Callable[..., Fe
     assert "big.md:1:1: the front matter is 10" in error_text(result)
     assert "the limit is 65,536 bytes" in error_text(result)
     assert [article.title for article in result.articles] == ["A good story"]
+
+
+def test_spent_budget_postpones_changed_files_and_removes_nothing(
+    config: Config, folder: Path
+) -> None:
+    """Past its deadline the source stops: changed files wait, no article is removed."""
+    first = source_for(config).fetch({}, NOW)
+    write(folder, "later.md", article_text("Later"))
+    source_config = config.sources[0]
+    assert isinstance(source_config, ContentSourceConfig)
+    result = ContentSource(source_config, config, WorkBudget(0)).fetch(first.state, NOW)
+    assert result.articles == []
+    assert result.removed_ids == []
+    assert "deadline passed; 1 changed file(s) are left for the next fetch" in error_text(result)
+    again = source_for(config).fetch(result.state, NOW)
+    assert [article.title for article in again.articles] == ["Later"]

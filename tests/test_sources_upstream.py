@@ -16,7 +16,7 @@ import pytest
 from swfeed.config import FeedSourceConfig
 from swfeed.errors import ContentError, SourceError
 from swfeed.models import Article
-from swfeed.sources import FetchResult
+from swfeed.sources import FetchResult, WorkBudget
 from swfeed.sources.http import FetchSession
 from swfeed.sources.upstream import FeedSource
 from tests.httpfixture import (
@@ -443,3 +443,20 @@ def test_html_title_of_only_an_image_keeps_its_alt_text(server: FixtureServer) -
     server.serve("/image.rss", body(one_item_rss(title, "Text."), RSS))
     [article] = fetch(source(server, "/image.rss")).articles
     assert article.title == "Women mediators meet"
+
+
+def test_feed_past_its_deadline_stops_and_saves_no_validators(server: FixtureServer) -> None:
+    """A source whose deadline passed stops between entries and reads it all next time."""
+    stamp = "Thu, 08 Jan 2026 10:00:00 GMT"
+    server.serve("/slow.rss", conditional(UNDATED_RSS.encode(), RSS, '"s1"', stamp))
+    configured = source(server, "/slow.rss")
+    late = FeedSource(
+        configured.source_config,
+        make_config(configured.source_config.model_dump(mode="json")),
+        session=FetchSession("swfeed/test", clock=FakeClock()),
+        budget=WorkBudget(0),
+    )
+    result = fetch(late)
+    assert result.articles == []
+    assert "deadline passed; 2 entries are left for the next fetch" in str(result.errors[0])
+    assert result.state == {}

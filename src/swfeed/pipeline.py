@@ -18,7 +18,7 @@ from swfeed.atomicfile import atomic_write
 from swfeed.config import Config, ContentSourceConfig, SourceConfig
 from swfeed.errors import SourceError, SwfeedError
 from swfeed.feeds import WriteReport, load_feed_articles, write_feeds
-from swfeed.sources import build_source
+from swfeed.sources import UNLIMITED, WorkBudget, build_source
 from swfeed.sources.content import media_files
 from swfeed.sources.http import FetchError, FetchSession, backoff_delay
 from swfeed.store import Database
@@ -56,17 +56,42 @@ class PublishReport:
         return any(report.counts.changed for report in self.sources)
 
 
+#: How long a content folder may take to load (a remote source: see ``work_seconds``).
+CONTENT_WORK_SECONDS = 60.0
+
+
+def work_seconds(source_config: SourceConfig) -> float:
+    """One source's deadline for all its work: a content folder's fixed one; a remote
+    source's requests (each within ``http.total_timeout``, retries included) plus as long
+    again to parse and sanitize what came."""
+    if isinstance(source_config, ContentSourceConfig):
+        return CONTENT_WORK_SECONDS
+    return source_config.http.total_timeout * (source_config.http.retries + 2)
+
+
 def fetch(
-    config: Config, db: Database, now: datetime, only: Sequence[str] = (), force: bool = False
+    config: Config,
+    db: Database,
+    now: datetime,
+    only: Sequence[str] = (),
+    force: bool = False,
+    stop: threading.Event | None = None,
 ) -> list[SourceReport]:
-    """Load new and changed articles from every source (or those named in ``only``)."""
+    """Load new and changed articles from every source (or those named in ``only``).
+
+    ``stop`` (the daemon's SIGTERM) ends the work early: a source under way stops at its
+    next article, keeping what it loaded, and the sources after it wait for the next fetch.
+    """
     articles = ArticleStore(db)
     session = FetchSession.for_config(config)
-    return [
-        fetch_source(source, config, articles, now, force, session)
-        for source in config.sources
-        if not only or source.name in only
-    ]
+    reports: list[SourceReport] = []
+    for source in config.sources:
+        if stop is not None and stop.is_set():
+            break
+        if not only or source.name in only:
+            budget = WorkBudget(work_seconds(source), stop)
+            reports.append(fetch_source(source, config, articles, now, force, session, budget))
+    return reports
 
 
 def fetch_source(
@@ -76,6 +101,7 @@ def fetch_source(
     now: datetime,
     force: bool = False,
     session: FetchSession | None = None,
+    budget: WorkBudget = UNLIMITED,
 ) -> SourceReport:
     """Fetch one source; a failure is recorded and reported, never raised."""
     report = SourceReport(source_config.name)
@@ -84,7 +110,8 @@ def fetch_source(
         report.skipped_until = status.next_attempt
         return report
     try:
-        result = build_source(source_config, config, session).fetch(status.state, now)
+        source = build_source(source_config, config, session, budget)
+        result = source.fetch(status.state, now)
     except Exception as exc:  # one source's failure never stops the others
         report.error = _record_failure(source_config.name, exc, status.failures, articles, now)
         return report

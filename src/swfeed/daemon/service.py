@@ -171,7 +171,7 @@ class Daemon:
 
     def fetch(self, now: datetime) -> None:
         """Load every source; rebuild the feeds when what they show changed."""
-        reports = pipeline.fetch(self.config, self.db, now)
+        reports = pipeline.fetch(self.config, self.db, now, stop=self.stop)
         articles = ArticleStore(self.db)
         for report in reports:
             seen = self.problems.get(report.name, set())

@@ -10,6 +10,8 @@ articles that were not stored.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,6 +37,30 @@ class FetchResult:
     not_modified: bool = False
 
 
+class WorkBudget:
+    """How long one source may work (parsing and sanitizing included), and whether the run
+    was asked to stop (SIGTERM): sources check it between articles and stop early."""
+
+    def __init__(self, seconds: float | None = None, stop: threading.Event | None = None) -> None:
+        self.ends = None if seconds is None else time.monotonic() + seconds
+        self.seconds = seconds
+        self.stop = stop
+
+    def spent(self) -> bool:
+        if self.stop is not None and self.stop.is_set():
+            return True
+        return self.ends is not None and time.monotonic() >= self.ends
+
+    def why(self) -> str:
+        """Why work stopped, for the source's error message."""
+        if self.stop is not None and self.stop.is_set():
+            return "swfeed was asked to stop"
+        return f"its {self.seconds:g}-second deadline passed"
+
+
+UNLIMITED = WorkBudget()
+
+
 class Source(Protocol):
     """What every kind of source provides."""
 
@@ -46,18 +72,22 @@ class Source(Protocol):
 
 
 def build_source(
-    source_config: SourceConfig, config: Config, session: FetchSession | None = None
+    source_config: SourceConfig,
+    config: Config,
+    session: FetchSession | None = None,
+    budget: WorkBudget = UNLIMITED,
 ) -> Source:
     """Create the source object for one ``sources:`` entry.
 
-    Remote sources share ``session`` (robots.txt answers, per-host pacing) within one run.
+    Remote sources share ``session`` (robots.txt answers, per-host pacing) within one run;
+    ``budget`` bounds the source's work (content and feed sources stop early when spent).
     """
     from swfeed.sources.content import ContentSource
     from swfeed.sources.html import HtmlSource
     from swfeed.sources.upstream import FeedSource
 
     if isinstance(source_config, ContentSourceConfig):
-        return ContentSource(source_config, config)
+        return ContentSource(source_config, config, budget)
     if isinstance(source_config, HtmlSourceConfig):
         return HtmlSource(source_config, config, session=session)
-    return FeedSource(source_config, config, session=session)
+    return FeedSource(source_config, config, session=session, budget=budget)

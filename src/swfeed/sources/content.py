@@ -36,7 +36,7 @@ from swfeed.models import Article, Image
 from swfeed.plaintext import one_line, truncate
 from swfeed.sanitize import absolute_url, plain_text, sanitize_html
 from swfeed.slug import slugify
-from swfeed.sources import FetchResult, SourceState
+from swfeed.sources import UNLIMITED, FetchResult, SourceState, WorkBudget
 
 IMAGE_TYPES = {
     ".jpg": "image/jpeg",
@@ -130,10 +130,13 @@ class _Context:
 class ContentSource:
     """A folder of Markdown articles; see the module docstring."""
 
-    def __init__(self, config: ContentSourceConfig, site: Config) -> None:
+    def __init__(
+        self, config: ContentSourceConfig, site: Config, budget: WorkBudget = UNLIMITED
+    ) -> None:
         self.config = config
         self.site = site
         self.name = config.name
+        self.budget = budget
 
     def settings_key(self) -> str:
         """A fingerprint of every setting that shapes an article (re-parse all on change)."""
@@ -156,7 +159,7 @@ class ContentSource:
         found, errors = scan(root, frozenset({ARTICLE_SUFFIX}))
         old = _files_of(state)
         trusted = old if state.get("settings") == self.settings_key() else {}
-        run = _Fetch(self._context(), trusted, old, errors)
+        run = _Fetch(self._context(), trusted, old, errors, self.budget)
         run.load(found)
         old_ids = {e.article_id for e in old.values() if e.article_id}
         new_ids = {e.article_id for e in run.files.values() if e.article_id}
@@ -243,8 +246,10 @@ class _Fetch:
         previous: Files,
         old: Files,
         errors: list[ContentError],
+        budget: WorkBudget = UNLIMITED,
     ) -> None:
         self.context = context
+        self.budget = budget
         self.previous = previous
         self.old = old
         self.errors: list[SwfeedError] = list(errors)
@@ -262,8 +267,26 @@ class _Fetch:
             else:
                 changed.append(item)
         claimed = {e.article_id: rel for rel, e in self.files.items() if e.article_id}
-        for item in changed:
+        for done, item in enumerate(changed):
+            if self.budget.spent():
+                self._postpone(changed[done:], self.context.name)
+                return
             self._load_changed(item, claimed)
+
+    def _postpone(self, rest: list[FoundFile], source: str) -> None:
+        """Leave ``rest`` for the next fetch: their last state stays, nothing is removed."""
+        for item in rest:
+            if item.rel in self.old:
+                self.files[item.rel] = self.old[item.rel]
+        self.errors.append(
+            SourceError(
+                source,
+                f"stopped after {self.budget.why()}; {len(rest)} changed file(s) are left "
+                "for the next fetch",
+                hint="Nothing was lost. If this repeats, look for very large or deeply "
+                "nested files in the folder.",
+            )
+        )
 
     def _load_changed(self, item: FoundFile, claimed: dict[str, str]) -> None:
         entry = self.previous.get(item.rel)

@@ -30,6 +30,7 @@ import httpx
 from swfeed import __version__
 from swfeed.config import Config, FeedSourceConfig, HtmlSourceConfig, HttpOptions
 from swfeed.errors import SourceError
+from swfeed.sources import UNLIMITED, WorkBudget
 from swfeed.sources.inflate import ACCEPT_ENCODING, BadEncoding, BodyTooLarge, Inflater
 from swfeed.sources.netguard import AddressPolicy, AddressRefused, Deadline, GuardedTransport
 from swfeed.sources.pages import Page, Validators, page_validators
@@ -422,8 +423,10 @@ class RemoteSource(Generic[SourceConfigT]):
         *,
         session: FetchSession | None = None,
         policy: AddressPolicy | None = None,
+        budget: WorkBudget = UNLIMITED,
     ) -> None:
         self.name = source_config.name
+        self.budget = budget
         self.source_config: SourceConfigT = source_config
         self.zone = config.site.zone
         session = session or FetchSession.for_config(config)

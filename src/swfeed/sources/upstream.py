@@ -116,13 +116,18 @@ class FeedSource(RemoteSource[FeedSourceConfig]):
         feed = self._parse(page, now)
         errors: list[SwfeedError] = [self._error(page.url, w) for w in feed.warnings]
         articles: dict[str, Article] = {}
+        complete = feed.well_formed
         for number, entry in enumerate(feed.entries, start=1):
+            if self.budget.spent():
+                errors.append(self._postponed(page.url, len(feed.entries) - number + 1))
+                complete = False
+                break
             found = self._article(entry, number, feed, page.url)
             if isinstance(found, ContentError):
                 errors.append(found)
             elif found is not None:
                 articles.setdefault(found.id, found)
-        new_state = state_with({url: page.validators}) if feed.well_formed else {}
+        new_state = state_with({url: page.validators}) if complete else {}
         return FetchResult(articles=list(articles.values()), errors=errors, state=new_state)
 
     def _parse(self, page: Page, now: datetime) -> ParsedFeed:
@@ -135,6 +140,15 @@ class FeedSource(RemoteSource[FeedSourceConfig]):
         except NotAFeed as exc:
             served = f" (served as {page.media_type})" if page.media_type else ""
             raise SourceError(self.name, f"{page.url}: {exc.message}{served}", exc.hint) from None
+
+    def _postponed(self, feed_url: str, left: int) -> SourceError:
+        return SourceError(
+            self.name,
+            f"{feed_url}: stopped after {self.budget.why()}; {left} entries are left for the "
+            "next fetch (which reads the whole feed again)",
+            hint="Nothing was lost. If this repeats, the feed is unusually large: raise "
+            "http.total_timeout or ask the publisher to shorten it.",
+        )
 
     def _error(self, feed_url: str, message: str) -> ContentError:
         return ContentError(
