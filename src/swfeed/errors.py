@@ -116,6 +116,21 @@ class StoreError(SwfeedError):
     default_hint = "Check `store.path` in the config and that the folder is writable."
 
 
+class StoreBusy(StoreError):
+    """Another process held the store's write lock for longer than the busy timeout."""
+
+    default_hint = "Another swfeed command is writing to the store; try again in a moment."
+
+
+class StoreFull(StoreError):
+    """The disk holding the store is full: the change was rolled back, nothing was lost."""
+
+    default_hint = (
+        "Free space on that disk (or point store.path at a bigger one). Nothing was lost: "
+        "the store is as it was before this step, and the next run carries on."
+    )
+
+
 class OutputError(SwfeedError):
     """Feeds or archive pages cannot be written."""
 

@@ -7,13 +7,15 @@ user_version``) and is migrated forward on open; a file from a newer swfeed is r
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from swfeed.errors import StoreError
+from swfeed.errors import StoreBusy, StoreError, StoreFull
 from swfeed.store.schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
@@ -45,25 +47,38 @@ class Database:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self.conn.close()
-            raise StoreError(
-                f"cannot use the store {path}: {exc}",
-                hint="store.path must name an SQLite file swfeed created (or a new one); "
-                "move the other file away or point store.path elsewhere.",
-            ) from None
+            raise _open_error(path, exc) from None
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
+        """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error.
+
+        A full disk is ``StoreFull`` and a lock held too long ``StoreBusy``, each after the
+        transaction was rolled back (SQLite may have done so itself), so nothing half-done
+        is ever kept and the next write works once the cause is gone.
+        """
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"the store {self.path} is busy: {exc}") from None
+            raise self._write_error(exc) from None
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and _code(exc) in _WRITE_CODES:
+                raise self._write_error(exc) from None
             raise
-        self.conn.execute("COMMIT")
+
+    def _write_error(self, exc: sqlite3.Error) -> StoreError:
+        known = _known_error(self.path, exc)
+        if known is not None:
+            return known
+        if _code(exc) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return StoreBusy(f"the store {self.path} is busy: {exc}")
+        return StoreError(f"cannot write to the store {self.path}: {exc}")
 
     @property
     def schema_version(self) -> int:
@@ -113,6 +128,55 @@ class Database:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+READ_ONLY_HINT = (
+    "Let the user running swfeed write the store file, the folder it is in, and the "
+    "-wal and -shm files beside it (e.g. `chown` them to the service user, or mount the "
+    "volume read-write); keep the store file where it is: it holds what was sent to whom."
+)
+_WRITE_CODES = frozenset(
+    {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_BUSY}
+)
+#: Free bytes under which an I/O error of the store counts as a full disk (SQLite reports
+#: a full disk as SQLITE_FULL, or as an I/O error when its shared-memory file cannot grow).
+NEARLY_FULL = 1 << 20
+
+
+def _code(exc: sqlite3.Error) -> int:
+    """The primary SQLite result code of an error (extended codes folded)."""
+    return int(getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def _known_error(path: Path, exc: sqlite3.Error) -> StoreError | None:
+    """A full disk or a read-only store, said plainly; None for other errors."""
+    code = _code(exc)
+    if code == sqlite3.SQLITE_FULL or (code == sqlite3.SQLITE_IOERR and _no_space(path)):
+        return StoreFull(f"the disk holding the store {path} is full ({exc})")
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
+        return StoreError(f"cannot write to the store {path} ({exc})", hint=READ_ONLY_HINT)
+    return None
+
+
+def _no_space(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < NEARLY_FULL
+    except OSError:
+        return False
+
+
+def _open_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    """Why the store cannot be used, with a hint that never endangers a good store."""
+    known = _known_error(path, exc)
+    if known is not None:
+        return known
+    if _code(exc) == sqlite3.SQLITE_NOTADB:
+        return StoreError(
+            f"cannot use the store {path}: {exc}",
+            hint="store.path must name an SQLite file swfeed created, or a new one: "
+            "point store.path at such a file.",
+        )
+    return StoreError(f"cannot use the store {path}: {exc}")
 
 
 def _statements(script: str) -> list[str]:
