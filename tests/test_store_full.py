@@ -95,8 +95,7 @@ def test_store_full_is_reported_and_the_next_write_works(tmp_path: Path) -> None
         pages = db.conn.execute("PRAGMA page_count").fetchone()[0]
         db.conn.execute(f"PRAGMA max_page_count = {pages}")
         with pytest.raises(StoreFull, match="is full"):
-            for number in range(500):
-                people.add(f"reader{number}@example.org", "x" * 500, NOW)
+            people.import_all([(f"reader{n}@example.org", "x" * 500) for n in range(500)], NOW)
         db.conn.execute("PRAGMA max_page_count = 1073741823")
         assert people.get("first@example.org") is not None
         people.add("later@example.org", "Later", NOW)
