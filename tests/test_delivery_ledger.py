@@ -20,6 +20,7 @@ from swfeed.config import Config, load_config
 from swfeed.delivery.outbox import outbox_folder
 from swfeed.delivery.send import plan, send_issue, send_test
 from swfeed.errors import BusyError
+from swfeed.mailinglist.unsubqueue import enqueue, queue_path
 from swfeed.models import DigestIssue
 from swfeed.store import Database
 from swfeed.store.deliveries import DeliveryStore, State
@@ -43,6 +44,7 @@ from pathlib import Path
 from swfeed.config import load_config
 from swfeed.delivery.send import send_issue
 from swfeed.errors import BusyError
+from swfeed.mailinglist.unsubqueue import enqueue, queue_path
 from swfeed.store import Database
 from swfeed.store.issues import IssueStore
 
@@ -376,3 +378,14 @@ def test_test_send_keeps_the_recipients_outbox_file_and_is_marked(tmp_path: Path
     ids = {str(m["Message-ID"]) for m in messages}
     assert len(ids) == 3
     assert all(str(m["Message-ID"]).startswith(f"<swfeed.test.{issue.period}.") for m in tests)
+
+
+def test_queued_unsubscribe_is_applied_before_the_recipients_are_frozen(tmp_path: Path) -> None:
+    """An unsubscribe `swfeed serve` queued while the store was busy stops the next issue."""
+    with SmtpServer() as server:
+        issue = make_issue()
+        config = prepare(write_config(tmp_path, server.port), addresses(2), issue)
+        enqueue(config.store.path, "r000@example.com", NOW)
+        run_send(config, issue)
+    assert server.handler.received == {"r001@example.com": 1}
+    assert not queue_path(config.store.path).read_bytes()

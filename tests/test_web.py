@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import pytest
 from swfeed.config import Config, load_config
 from swfeed.digest.archive import unsubscribe_page
 from swfeed.mailinglist.tokens import make_token
+from swfeed.mailinglist.unsubqueue import queue_path
 from swfeed.store import Database
 from swfeed.store.subscribers import Status, SubscriberStore
 from swfeed.web import accepts_gzip, server
@@ -371,3 +373,41 @@ def test_unsubscribe_pages_come_from_overridable_templates(tmp_path: Path) -> No
     page = document(response.text)
     assert " ".join(page.text_content().split()).count("Sorry to see ann@example.org go.") == 1
     assert page.xpath("//h1/text()") == ["You are unsubscribed"]
+
+
+@contextmanager
+def store_held(config: Config) -> Iterator[None]:
+    """Another process's write transaction on the store, for the length of the block."""
+    holder = sqlite3.connect(config.store.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_unsubscribe_while_the_store_is_busy_is_queued_then_applied(site: Site) -> None:
+    """A busy store gets the one-click unsubscribe queued (2xx), applied once it is free."""
+    with store_held(site.config):
+        response = site.client.post(
+            f"/unsubscribe?t={token()}",
+            files={"List-Unsubscribe": (None, "One-Click")},
+            timeout=20,
+        )
+        assert response.status_code == 202
+        assert "You are unsubscribed" in response.text
+    deadline = time.monotonic() + 15
+    while site.status("ann@example.org") is not Status.UNSUBSCRIBED:
+        assert time.monotonic() < deadline, "the queued unsubscribe was never applied"
+        time.sleep(0.1)
+
+
+def test_unsubscribe_that_cannot_even_be_queued_gets_503(site: Site) -> None:
+    """A busy store and no room for the queue: 503 with Retry-After, nothing changed."""
+    queue_path(site.config.store.path).mkdir()
+    with store_held(site.config):
+        response = site.client.post(f"/unsubscribe?t={token()}", data={}, timeout=20)
+    assert response.status_code == 503
+    assert int(response.headers["retry-after"]) > 0
+    assert site.status("ann@example.org") is Status.ACTIVE

@@ -11,18 +11,23 @@ web server:
 - ``/unsubscribe?t=TOKEN``: GET only shows a confirmation page with a button (mail scanners
   follow links, and must not unsubscribe anyone); POST unsubscribes, from that form or an
   RFC 8058 one-click request (``List-Unsubscribe=One-Click``). Repeating it is harmless; a
-  forged or truncated token gets 400 and changes nothing. A GET without a token (the web
+  forged or truncated token gets 400 and changes nothing. A store busy for more than two
+  seconds does not fail it: the unsubscribe is queued durably beside the store (202) and
+  applied a moment later (see ``mailinglist.unsubqueue``); only if even that fails is the
+  answer 503 with Retry-After. A GET without a token (the web
   archive copy's "How to unsubscribe" link) shows how to unsubscribe.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import logging
 import mimetypes
 import os
 import socket
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,13 +45,20 @@ from starlette.routing import Route
 from swfeed.config import Config
 from swfeed.delivery.settings import unsubscribe_secret
 from swfeed.digest.views import site_view
+from swfeed.errors import StoreError
 from swfeed.httpserver import HttpServer
 from swfeed.mailinglist.tokens import verify_token
+from swfeed.mailinglist.unsubqueue import NOTE, apply_queued, enqueue, try_apply
 from swfeed.store import Database
 from swfeed.store.subscribers import Status, SubscriberStore
 from swfeed.templating import render_template, site_templates
 
 CACHE_BODY_LIMIT = 2_000_000
+#: How long an unsubscribe waits for a busy store before it is queued instead.
+STORE_WAIT_SECONDS = 2.0
+QUEUE_RETRY_SECONDS = 2.0
+RETRY_AFTER_SECONDS = 60
+APPLIED, QUEUED = "applied", "queued"
 GZIP_MIN_BYTES = 256
 MAX_FORM_BYTES = 65_536
 _TYPES = {".xsl": "text/xsl", ".xslt": "text/xsl", ".webmanifest": "application/manifest+json"}
@@ -243,6 +255,7 @@ class Unsubscribe:
         self.secret = unsubscribe_secret(config)
         self.now = now
         self.pages = pages
+        self._applier: asyncio.Task[None] | None = None
 
     async def handle(self, request: Request) -> Response:
         if request.method == "GET" and "t" not in request.query_params:
@@ -254,16 +267,51 @@ class Unsubscribe:
         if address is None:
             return self.pages.render(400, "link_invalid.html.j2")
         if request.method == "POST":
-            await run_in_threadpool(self._unsubscribe, address)
-            return self.pages.render(200, "unsubscribe_done.html.j2", address=address)
+            return await self._post(address)
         action = f"?t={quote(token)}"
         return self.pages.render(200, "unsubscribe_confirm.html.j2", address=address, action=action)
 
-    def _unsubscribe(self, address: str) -> None:
-        with Database(self.config.store.path) as db:
-            SubscriberStore(db).set_status(
-                address, Status.UNSUBSCRIBED, self.now(), "unsubscribed by link"
-            )
+    async def _post(self, address: str) -> Response:
+        """Unsubscribe: 200 once applied, 202 once durably queued (the store was busy; the
+        queue is applied a moment later), else 503 with Retry-After. Never 500."""
+        outcome = await run_in_threadpool(self._unsubscribe, address)
+        if outcome is None:
+            page = self.pages.render(503, "unsubscribe_later.html.j2", address=address)
+            page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return page
+        if outcome == QUEUED:
+            self._apply_queue_soon()
+        status = 202 if outcome == QUEUED else 200
+        return self.pages.render(status, "unsubscribe_done.html.j2", address=address)
+
+    def _unsubscribe(self, address: str) -> str | None:
+        """Apply the unsubscribe (and any queued ones), or queue it; None if neither."""
+        store, now = self.config.store.path, self.now()
+        try:
+            with Database(store, busy_timeout=STORE_WAIT_SECONDS) as db:
+                apply_queued(db, now)
+                SubscriberStore(db).set_status(address, Status.UNSUBSCRIBED, now, NOTE)
+        except (StoreError, sqlite3.Error, OSError):
+            pass
+        else:
+            return APPLIED
+        try:
+            enqueue(store, address, now)
+        except OSError:
+            return None
+        return QUEUED
+
+    def _apply_queue_soon(self) -> None:
+        """Apply the queue in the background, retrying while the store stays busy."""
+        if self._applier is None or self._applier.done():
+            self._applier = asyncio.get_running_loop().create_task(self._apply_queue())
+
+    async def _apply_queue(self) -> None:
+        store = self.config.store.path
+        while True:
+            await asyncio.sleep(QUEUE_RETRY_SECONDS)
+            if await run_in_threadpool(try_apply, store, self.now(), STORE_WAIT_SECONDS):
+                return
 
     def _help(self) -> Response:
         """How to unsubscribe, for readers who came without a personal link."""
@@ -321,6 +369,7 @@ def server(config: Config, host: str, port: int) -> HttpServer:
 def serve(config: Config, host: str, port: int) -> None:
     """Serve until interrupted."""
     os.makedirs(config.output.path, exist_ok=True)
+    try_apply(config.store.path, _utc_now(), STORE_WAIT_SECONDS)  # left by a stopped server
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     print(f"serving {config.output.path} on http://{_url_host(host)}:{port}/ (Ctrl-C stops)")
     server(config, host, port).run()

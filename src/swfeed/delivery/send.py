@@ -34,6 +34,7 @@ from swfeed.delivery.settings import delivery_config, message_settings
 from swfeed.delivery.smtp import SmtpTransport
 from swfeed.delivery.transport import Attempt, Envelope, Transport
 from swfeed.errors import BusyError, DeliveryError
+from swfeed.mailinglist.unsubqueue import apply_queued
 from swfeed.models import DigestIssue
 from swfeed.store import Database
 from swfeed.store.deliveries import CLAIMED, OPEN, Delivery, DeliveryStore, Fence, Outcome, State
@@ -115,6 +116,7 @@ def send_issue(
     template = build_template(issue, message_settings(config), now_fn())
     lock = SendLock.take(LockStore(db, lock_stale_after(config)), issue.period, now_fn)
     try:
+        apply_queued(db, now_fn())  # unsubscribes a busy store made `swfeed serve` queue
         ledger = DeliveryStore(db)
         retried = ledger.retry_unknown(issue.period, now_fn()) if retry_unknown else 0
         recovered = ledger.recover_in_flight(issue.period, now_fn())
