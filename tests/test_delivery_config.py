@@ -88,3 +88,19 @@ def test_default_unsubscribe_url_is_under_the_output_url(tmp_path: Path) -> None
     """Without unsubscribe_url the link points at <output.base_url>unsubscribe."""
     settings = message_settings(load_config(write_config(tmp_path)))
     assert settings.unsubscribe_url == "https://news.example.org/unsubscribe"
+
+
+def test_login_over_an_unencrypted_connection_is_refused(tmp_path: Path) -> None:
+    """A username with tls and starttls both false is a config error naming the fix."""
+    path = write_config(tmp_path, extra="    username: sender\n    password: pw\n")
+    with pytest.raises(ConfigErrors, match=r"delivery\.smtp: .*allow_plaintext_login: true"):
+        load_config(path)
+
+
+def test_plaintext_login_can_be_allowed_for_a_local_relay(tmp_path: Path) -> None:
+    """allow_plaintext_login: true accepts a login over an unencrypted connection."""
+    extra = "    username: sender\n    password: pw\n    allow_plaintext_login: true\n"
+    config = load_config(write_config(tmp_path, extra=extra))
+    assert config.delivery is not None
+    assert config.delivery.smtp is not None
+    assert config.delivery.smtp.allow_plaintext_login

@@ -117,12 +117,29 @@ def test_recipient_list_is_frozen_when_sending_starts(tmp_path: Path) -> None:
     assert handler.accepted == {"r001@example.com": 1}
 
 
-def leave_in_flight(config: Config, period: str, address: str) -> Database:
-    """Freeze the ledger and leave ``address`` in ``sending``, as a killed sender would."""
+def leave_in_flight(
+    config: Config, period: str, address: str, *, data_complete: bool = True
+) -> Database:
+    """Freeze the ledger and leave ``address`` in ``sending``, as a sender killed after the
+    final dot (or, with ``data_complete=False``, before its data was complete) would."""
     db = open_db(config)
-    DeliveryStore(db).freeze(period, NOW)
-    assert DeliveryStore(db).claim(period, address, NOW)
+    ledger = DeliveryStore(db)
+    ledger.freeze(period, NOW)
+    assert ledger.claim(period, address, NOW)
+    if data_complete:
+        assert ledger.awaiting_reply(period, address, NOW)
     return db
+
+
+def test_row_left_before_its_data_was_complete_is_sent_again(tmp_path: Path) -> None:
+    """A row a dead sender left before the end of its data goes out again, once."""
+    with SmtpServer() as server:
+        issue = make_issue()
+        config = prepare(write_config(tmp_path, server.port), addresses(2), issue)
+        leave_in_flight(config, issue.period, "r000@example.com", data_complete=False).close()
+        run_send(config, issue)
+    assert set(states(config, issue.period).values()) == {State.SENT}
+    assert server.handler.received == {"r000@example.com": 1, "r001@example.com": 1}
 
 
 def test_row_left_sending_becomes_unknown_not_resent(tmp_path: Path) -> None:
@@ -389,3 +406,72 @@ def test_queued_unsubscribe_is_applied_before_the_recipients_are_frozen(tmp_path
         run_send(config, issue)
     assert server.handler.received == {"r001@example.com": 1}
     assert not queue_path(config.store.path).read_bytes()
+
+
+PAUSED_SENDER = """
+import os, smtplib, sys, time
+from pathlib import Path
+from swfeed.config import load_config
+from swfeed.delivery.send import send_issue
+from swfeed.store import Database
+from swfeed.store.issues import IssueStore
+from tests.smtpfixture import NOW
+
+
+def pause(*args, **kwargs):
+    print("paused", flush=True)
+    time.sleep(60)
+
+
+where = sys.argv[3]
+if where == "smtp-data":  # just before the message's data goes out
+    real_send = smtplib.SMTP.send
+    smtplib.SMTP.send = lambda conn, data: pause() if len(data) > 200 else real_send(conn, data)
+elif where == "outbox-write":  # half-way through writing the outbox file
+    os.fsync = pause
+config = load_config(Path(sys.argv[1]))
+db = Database(config.store.path)
+send_issue(config, db, IssueStore(db).get(sys.argv[2]), lambda: NOW)
+"""
+
+
+def kill_when_paused(config_path: Path, period: str, where: str) -> None:
+    """Run a sender that pauses at ``where``, and kill -9 it there."""
+    sender = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_SENDER, str(config_path), period, where],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert sender.stdout is not None
+        assert sender.stdout.readline().strip() == "paused"
+        sender.send_signal(signal.SIGKILL)
+    finally:
+        sender.kill()
+        sender.wait(timeout=10)
+
+
+def test_kill_before_the_data_was_complete_sends_it_again(tmp_path: Path) -> None:
+    """kill -9 before the message's data went out: the next run sends it, nothing unknown."""
+    with SmtpServer() as server:
+        path = write_config(tmp_path, server.port)
+        issue = make_issue()
+        config = prepare(path, addresses(2), issue)
+        kill_when_paused(path, issue.period, "smtp-data")
+        run_send(config, issue)
+    assert set(states(config, issue.period).values()) == {State.SENT}
+    assert server.handler.received == {"r000@example.com": 1, "r001@example.com": 1}
+
+
+def test_outbox_write_killed_half_way_is_cleaned_up_and_retried(tmp_path: Path) -> None:
+    """kill -9 mid-write of an outbox file: the next run rewrites it, nothing unknown."""
+    path = write_config(tmp_path, method="outbox")
+    issue = make_issue()
+    config = prepare(path, addresses(2), issue)
+    kill_when_paused(path, issue.period, "outbox-write")
+    folder = outbox_folder(config)
+    assert len(list((folder / "tmp").iterdir())) == 1
+    run_send(config, issue)
+    assert set(states(config, issue.period).values()) == {State.SENT}
+    assert list((folder / "tmp").iterdir()) == []
+    assert len(list((folder / "new").iterdir())) == 2

@@ -181,7 +181,7 @@ def test_421_and_disconnect_defers_and_reconnects(setup: Setup) -> None:
 
 def test_535_stops_the_run(setup: Setup, tmp_path: Path) -> None:
     """A refused login raises DeliveryError and leaves every row pending."""
-    extra = "    username: sender\n    password: wrong\n"
+    extra = "    username: sender\n    password: wrong\n    allow_plaintext_login: true\n"
     with SmtpServer(auth=True) as server:
         config, issue = setup(server, addresses(2))
         path = write_config(tmp_path, server.port, extra="")
@@ -195,7 +195,7 @@ def test_535_stops_the_run(setup: Setup, tmp_path: Path) -> None:
 
 def test_right_password_logs_in(setup: Setup, tmp_path: Path) -> None:
     """With the right password the relay accepts the login and the mail."""
-    extra = "    username: sender\n    password: right\n"
+    extra = "    username: sender\n    password: right\n    allow_plaintext_login: true\n"
     with SmtpServer(auth=True) as server:
         _config, issue = setup(server, addresses(1))
         path = write_config(tmp_path, server.port)

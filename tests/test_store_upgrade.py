@@ -8,6 +8,7 @@ subscribers.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -78,3 +79,19 @@ def test_nothing_is_announced_or_mailed_again(
     assert "no issue to send: nothing new since the last one" in out
     outbox = outbox_folder(load_config(site)) / "new"
     assert not outbox.exists() or not any(outbox.iterdir())
+
+
+def test_a_row_0_1_left_in_flight_stays_unknown_after_the_upgrade(site: Path) -> None:
+    """0.1 could not tell how far an in-flight message got: after the upgrade it is unknown."""
+    store = site.parent.parent / "var" / "swfeed.sqlite3"
+    raw = sqlite3.connect(store)
+    with raw:
+        raw.execute(
+            "UPDATE deliveries SET state = 'sending' WHERE rowid ="
+            " (SELECT MIN(rowid) FROM deliveries WHERE period = '2026-W49')"
+        )
+    raw.close()
+    with Database(store) as db:
+        ledger = DeliveryStore(db)
+        assert len(ledger.recover_in_flight("2026-W49", datetime(2026, 12, 1, tzinfo=UTC))) == 1
+        assert ledger.counts("2026-W49")[State.UNKNOWN] == 1

@@ -389,6 +389,11 @@ class SmtpConfig(_Model):
         None,
         description="Login password; reference an environment variable: ${SWFEED_SMTP_PASSWORD}.",
     )
+    allow_plaintext_login: Bool = Field(
+        False,
+        description="Log in even though neither tls nor starttls encrypts the connection "
+        "(the password crosses the network in clear): only for a relay on this machine.",
+    )
     timeout: float = Field(30.0, gt=0, description="Seconds to wait for each SMTP reply.")
     data_timeout: float = Field(
         600.0, gt=0, description="Seconds to wait for the reply after DATA (RFC 5321: 10 min)."
@@ -405,6 +410,17 @@ class SmtpConfig(_Model):
     def _one_tls_mode(self) -> SmtpConfig:
         if self.tls and self.starttls:
             raise ValueError("choose either tls: true (port 465) or starttls: true, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _no_login_in_clear(self) -> SmtpConfig:
+        if self.username and not (self.tls or self.starttls) and not self.allow_plaintext_login:
+            raise ValueError(
+                "username is set but the connection is not encrypted (tls and starttls are "
+                "both false), so the password would cross the network in clear: set "
+                "starttls: true (or tls: true), or allow_plaintext_login: true for a relay "
+                "on this machine"
+            )
         return self
 
 

@@ -1,7 +1,9 @@
 """The outbox: each message becomes one ``.eml`` file in a Maildir, for machines without SMTP.
 
 Files are written to ``tmp/``, flushed to disk, then renamed into ``new/`` (the Maildir
-protocol), so a reader never sees half a message. The file name comes from the Message-ID,
+protocol), so a reader never sees half a message. A write killed half-way leaves its file in
+``tmp/`` and its ledger row at the ``data`` step: the next run writes the same file name
+again, replacing it, and renames it into place. The file name comes from the Message-ID,
 which is the same for the same (issue, recipient): writing a message twice replaces the
 file instead of adding a copy. A test send (``digest send --to``) has a Message-ID of its
 own, so it never replaces a recipient's file.
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from swfeed.config import Config
-from swfeed.delivery.transport import Attempt, Envelope
+from swfeed.delivery.transport import Attempt, Envelope, nothing
 from swfeed.errors import DeliveryError
 from swfeed.store.deliveries import State
 
@@ -52,13 +54,17 @@ class OutboxTransport:
             ) from None
 
     def send(
-        self, envelope: Envelope, message: bytes, before_data: Callable[[], bool]
+        self,
+        envelope: Envelope,
+        message: bytes,
+        before_data: Callable[[], bool],
+        before_end: Callable[[], None] = nothing,
     ) -> Attempt | None:
         name = file_name(envelope.message_id)
         if not before_data():
             return None
         try:
-            path = self._write(name, message)
+            path = self._write(name, message, before_end)
         except OSError as exc:
             raise DeliveryError(
                 f"cannot write to the outbox {self.folder}: {exc}",
@@ -66,13 +72,16 @@ class OutboxTransport:
             ) from None
         return Attempt(State.SENT, f"written to {path}")
 
-    def _write(self, name: str, message: bytes) -> Path:
+    def _write(self, name: str, message: bytes, before_end: Callable[[], None]) -> Path:
+        """Write ``tmp/name`` (replacing what a killed run left there), then rename it into
+        ``new/``: the rename is the point of no return."""
         temporary = self.folder / "tmp" / name
         final = self.folder / "new" / name
         with temporary.open("wb") as handle:
             handle.write(message)
             handle.flush()
             os.fsync(handle.fileno())
+        before_end()
         os.replace(temporary, final)
         return final
 

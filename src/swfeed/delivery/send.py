@@ -5,7 +5,9 @@
 1. takes the store's ``send`` lock (a second sender gets ``BusyError`` naming the issue in
    progress; a lock whose holder died is taken over, see ``swfeed.store.locks``);
 2. with ``retry_unknown`` (the admin's decision), puts ``unknown`` rows back to ``pending``;
-3. marks rows a dead sender left in ``sending`` as ``unknown`` (at most one per crash);
+3. recovers rows a dead sender left in ``sending``: sent again if its data was incomplete,
+   else ``unknown`` (at most one per crash, and only for a crash between the message's
+   final dot and the relay's reply);
 4. freezes the recipient list into ledger rows the first time the issue is sent;
 5. builds the message once, then for each due row: checks the subscriber is still active,
    claims the row just before DATA (an atomic ``UPDATE`` that succeeds only while the row is
@@ -267,7 +269,7 @@ class _Run:
         message = template.render(Recipient(row.address, row.name), transport.dot_stuffed)
         claim = _Claim(self.ledger, template.period, row.address, self.now, self.lock.fence)
         try:
-            attempt = transport.send(envelope, message, claim)
+            attempt = transport.send(envelope, message, claim, claim.before_end)
         except DeliveryError:
             if claim.claimed:
                 self.ledger.record(
@@ -341,6 +343,10 @@ class _Claim:
     def __call__(self) -> bool:
         self.claimed = self.ledger.claim(self.period, self.address, self.now(), self.fence)
         return self.claimed
+
+    def before_end(self) -> None:
+        """The data is complete but for its end: from here a crash leaves it ``unknown``."""
+        self.ledger.awaiting_reply(self.period, self.address, self.now())
 
 
 def send_test(config: Config, issue: DigestIssue, address: str, now: datetime) -> Attempt:

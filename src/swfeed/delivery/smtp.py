@@ -2,6 +2,8 @@
 
 - 2xx after DATA: sent.
 - 4xx, or a connection that drops before the message's final dot: deferred (retried later).
+  The final dot goes out on its own, after the ledger recorded that the data is complete
+  (``before_end``), so a crash before it is known never to have delivered the message.
 - 5xx: failed for good; an enhanced status ``5.1.x`` (bad mailbox) also marks a bounce.
 - No reply after the final dot (timeout or dropped connection): unknown. The relay may have
   taken the message, so it is never retried automatically.
@@ -21,7 +23,7 @@ import ssl
 from collections.abc import Callable
 
 from swfeed.config import SmtpConfig
-from swfeed.delivery.transport import Attempt, Envelope
+from swfeed.delivery.transport import Attempt, Envelope, nothing
 from swfeed.errors import DeliveryError
 from swfeed.store.deliveries import State
 
@@ -65,11 +67,15 @@ class SmtpTransport:
         self._used = 0
 
     def send(
-        self, envelope: Envelope, message: bytes, before_data: Callable[[], bool]
+        self,
+        envelope: Envelope,
+        message: bytes,
+        before_data: Callable[[], bool],
+        before_end: Callable[[], None] = nothing,
     ) -> Attempt | None:
         conn = self._connection()
         try:
-            attempt = self._transaction(conn, envelope, message, before_data)
+            attempt = self._transaction(conn, envelope, message, (before_data, before_end))
         except _Dropped as exc:
             self._drop()
             return Attempt(State.DEFERRED, f"connection lost before the end of data: {exc}")
@@ -98,8 +104,9 @@ class SmtpTransport:
         conn: smtplib.SMTP,
         envelope: Envelope,
         message: bytes,
-        before_data: Callable[[], bool],
+        steps: tuple[Callable[[], bool], Callable[[], None]],
     ) -> Attempt | None:
+        before_data, before_end = steps
         code, reply = _command(conn.mail, envelope.sender)
         if code in _AUTH_CODES or 500 <= code < 600:
             raise DeliveryError(
@@ -117,16 +124,19 @@ class SmtpTransport:
         code, reply = _command(conn.docmd, "DATA")
         if code != 354:
             return self._refused(conn, code, reply)
-        return self._data(conn, message + b".\r\n")
+        return self._data(conn, message, before_end)
 
-    def _data(self, conn: smtplib.SMTP, payload: bytes) -> Attempt:
+    def _data(self, conn: smtplib.SMTP, message: bytes, before_end: Callable[[], None]) -> Attempt:
+        """Send the message, record the step, then the final dot; wait for the reply."""
         try:
-            conn.send(payload)
+            conn.send(message)
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             raise _Dropped(str(exc)) from None
+        before_end()
         if conn.sock is not None:
             conn.sock.settimeout(self.config.data_timeout)
         try:
+            conn.send(b".\r\n")
             code, reply = conn.getreply()
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self._drop()

@@ -27,12 +27,19 @@ class Attempt:
     bounced: bool = False
 
 
+def nothing() -> None:
+    """A ``before_end`` for sends outside the ledger (test copies)."""
+
+
 class Transport(Protocol):
-    """Hands messages over; ``before_data`` is called just before the point of no return.
+    """Hands messages over; ``before_data`` is called before the data goes out, and
+    ``before_end`` just before the point of no return.
 
     ``before_data`` claims the message's ledger row; when it returns False (someone else
     has the row, or the sender lost its lock), the message is withdrawn (SMTP ``RSET``)
-    and ``send`` returns None: nothing was handed over.
+    and ``send`` returns None: nothing was handed over. ``before_end`` records that the
+    data is complete but for its end (SMTP's final dot, the outbox file's rename): a crash
+    before it cannot have delivered the message, one after it may have.
     """
 
     #: Least seconds between the starts of two messages (rate limit); 0 for none.
@@ -41,7 +48,11 @@ class Transport(Protocol):
     dot_stuffed: bool
 
     def send(
-        self, envelope: Envelope, message: bytes, before_data: Callable[[], bool]
+        self,
+        envelope: Envelope,
+        message: bytes,
+        before_data: Callable[[], bool],
+        before_end: Callable[[], None] = nothing,
     ) -> Attempt | None:
         """Deliver one message; raise ``DeliveryError`` only when the whole run must stop."""
         ...

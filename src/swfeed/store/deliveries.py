@@ -3,8 +3,11 @@
 ``pending`` rows are created once, when sending an issue starts (the recipient list is frozen
 then). A row is claimed (``sending``) just before the message's data is handed over and is
 committed as ``sent``, ``deferred``, ``failed`` or ``unknown`` right after, so a crash leaves
-at most one row in ``sending``: the next run marks it ``unknown`` (it may or may not have
-arrived) instead of sending it twice.
+at most one row in ``sending``. Its ``step`` says how far it got: ``data`` until the
+message's data is complete but for its final dot, ``reply`` from just before that dot (or the
+outbox file's rename) on. The next run sends a ``data`` row again (the relay discards an
+incomplete message) and marks a ``reply`` row ``unknown`` (it may or may not have arrived)
+instead of sending it twice: only a crash between the final dot and the reply costs a copy.
 
 A claim is one conditional ``UPDATE``: it succeeds only while the row is still ``pending``
 or ``deferred`` and, when fenced, only while the sender still holds its lock. So a sender
@@ -41,6 +44,7 @@ OPEN = (State.PENDING, State.DEFERRED)
 CLAIMED = (State.SENDING, State.UNKNOWN)
 
 IN_FLIGHT_NOTE = "in flight when the sender stopped: it may or may not have arrived"
+INCOMPLETE_NOTE = "the sender stopped before its data was complete: sent again"
 
 #: (lock name, owner id): a write so fenced only happens while that owner holds that lock.
 Fence = tuple[str, str]
@@ -95,17 +99,36 @@ class DeliveryStore:
         return _has_rows(self.db.conn, period)
 
     def recover_in_flight(self, period: str, now: datetime) -> list[str]:
-        """Mark rows a dead sender left in ``sending`` as ``unknown``; their addresses."""
+        """Rows a dead sender left in ``sending``: those whose data was incomplete go back to
+        ``pending``; those awaiting the reply become ``unknown``. The unknown addresses."""
         with self.db.write() as conn:
             rows = conn.execute(
-                "SELECT address FROM deliveries WHERE period = ? AND state = 'sending'", (period,)
+                "SELECT address FROM deliveries WHERE period = ? AND state = 'sending'"
+                " AND step = 'reply'",
+                (period,),
             ).fetchall()
             conn.execute(
                 "UPDATE deliveries SET state = 'unknown', last_error = ?, changed = ?"
-                " WHERE period = ? AND state = 'sending'",
+                " WHERE period = ? AND state = 'sending' AND step = 'reply'",
                 (IN_FLIGHT_NOTE, utc_text(now), period),
             )
+            conn.execute(
+                "UPDATE deliveries SET state = 'pending', last_error = ?, changed = ?"
+                " WHERE period = ? AND state = 'sending' AND step = 'data'",
+                (INCOMPLETE_NOTE, utc_text(now), period),
+            )
         return [row["address"] for row in rows]
+
+    def awaiting_reply(self, period: str, address: str, now: datetime) -> bool:
+        """Commit that the point of no return comes next (the final dot, the outbox rename):
+        from here a crash leaves the row ``unknown``. False if the row is not ``sending``."""
+        with self.db.write() as conn:
+            cursor = conn.execute(
+                "UPDATE deliveries SET step = 'reply', changed = ?"
+                " WHERE period = ? AND address = ? AND state = 'sending'",
+                (utc_text(now), period, address),
+            )
+            return cursor.rowcount > 0
 
     def due(self, period: str, now: datetime, limit: int = 500) -> list[Delivery]:
         """Rows to attempt now: pending ones first, then deferred ones whose time has come."""
@@ -138,7 +161,8 @@ class DeliveryStore:
         ``fence``, its owner still holds the lock; else nothing changes and nothing may be sent.
         """
         sql = (
-            "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, changed = ?"
+            "UPDATE deliveries SET state = 'sending', step = 'data', attempts = attempts + 1,"
+            " changed = ?"
             " WHERE period = ? AND address = ? AND state IN (?, ?)"
         )
         with self.db.write() as conn:

@@ -113,4 +113,11 @@ MIGRATIONS: tuple[str, ...] = (
         FROM issues WHERE extra LIKE '%"placeholder": "skipped by the daemon"%';
     DELETE FROM issues WHERE extra LIKE '%"placeholder": "skipped by the daemon"%';
     """,
+    # 6: how far an in-flight delivery got. 'data': claimed, its data not yet complete (a
+    # crash there means the relay discarded it: it is sent again); 'reply': the end of data
+    # was sent, or the outbox file is being renamed into place (a crash there leaves it
+    # unknown). Rows written before this column existed count as 'reply', as they did.
+    """
+    ALTER TABLE deliveries ADD COLUMN step TEXT NOT NULL DEFAULT 'reply';
+    """,
 )
