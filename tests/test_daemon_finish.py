@@ -106,13 +106,15 @@ def test_deferred_row_waits_until_it_is_due(site: Site, server: SmtpServer) -> N
 
 
 def test_message_in_flight_at_a_crash_is_settled_later(site: Site, server: SmtpServer) -> None:
-    """A row left ``sending`` by a crash is marked unknown, not resent, and the issue ends."""
+    """A row a crash left awaiting the relay's reply is marked unknown, not resent, and the
+    issue ends."""
     _first, second, third = half_send(site, deferred_until=DUE + timedelta(days=1))
     db = Database(site.store)
     try:
         ledger = DeliveryStore(db)
         ledger.record(PERIOD, second, Outcome(State.SENT, "250 ok"), DUE)
         assert ledger.claim(PERIOD, third, DUE)
+        assert ledger.awaiting_reply(PERIOD, third, DUE)
     finally:
         db.close()
     counts = digest_pass(site, datetime(2026, 4, 8, 12, tzinfo=UTC))

@@ -330,5 +330,4 @@ def test_sigterm_while_loading_a_nesting_bomb_stops_in_the_promised_time(site: S
         )
     with running(site, None) as daemon:
         daemon.wait_event("started")
-        time.sleep(0.5)
         assert daemon.stop(timeout=STOP_SECONDS) == 0
