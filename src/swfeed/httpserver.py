@@ -34,6 +34,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -315,7 +316,7 @@ class _Exchange:
         with contextlib.suppress(h11.LocalProtocolError, OSError, TimeoutError):
             body = f"{refused.status} {refused}\n".encode()
             headers = [*_basic_headers(len(body)), (b"connection", b"close")]
-            await self._write(h11.Response(status_code=refused.status, headers=headers))
+            await self._write(_response(refused.status, headers))
             await self._write(h11.Data(data=body))
             await self._write(h11.EndOfMessage())
 
@@ -346,12 +347,20 @@ class _ResponseSender:
         if not self.started:
             self.started = True
             headers = [(b"date", formatdate(usegmt=True).encode()), *self.headers]
-            await self.exchange._write(h11.Response(status_code=self.status, headers=headers))
+            await self.exchange._write(_response(self.status, headers))
         chunk = bytes(message.get("body", b""))
         if chunk and not self.head_only:
             await self.exchange._write(h11.Data(data=chunk))
         if not message.get("more_body", False):
             await self.exchange._write(h11.EndOfMessage())
+
+
+def _response(status: int, headers: list[tuple[bytes, bytes]]) -> h11.Response:
+    try:
+        reason = HTTPStatus(status).phrase.encode("ascii")
+    except ValueError:
+        reason = b""
+    return h11.Response(status_code=status, headers=headers, reason=reason)
 
 
 def _scope(request: h11.Request, writer: asyncio.StreamWriter) -> dict[str, Any]:
@@ -399,7 +408,7 @@ def _basic_headers(length: int) -> list[tuple[bytes, bytes]]:
 async def _refuse(writer: asyncio.StreamWriter, status: int, timeout: float) -> None:
     """Answer ``status`` to a connection before reading it, and close it."""
     body = f"{status} busy, try again shortly\n".encode()
-    lines = [f"HTTP/1.1 {status} Service Unavailable".encode(), b"retry-after: 1"]
+    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}".encode(), b"retry-after: 1"]
     lines += [name + b": " + value for name, value in _basic_headers(len(body))]
     writer.write(b"\r\n".join([*lines, b"connection: close", b"", body]))
     with contextlib.suppress(OSError, TimeoutError):
