@@ -17,6 +17,9 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
+
+from timing import print_figures
 
 from swfeed.sanitize import plain_text, sanitize_html
 
@@ -36,21 +39,18 @@ def main() -> None:
     args = parser.parse_args()
     bomb = "<div>" * args.count
     flat = ("<p>x</p>" * args.count)[: len(bomb)]
-    cases = {
-        "sanitize_html": lambda markup: sanitize_html(markup, BASE),
+    cases: dict[str, Callable[[str], str]] = {
+        "sanitize_html": partial(sanitize_html, base_url=BASE),
         "plain_text": plain_text,
     }
     for name, clean in cases.items():
         flat_times: list[float] = []
         bomb_times: list[float] = []
         for _ in range(args.runs):
-            flat_times.append(timed(lambda clean=clean: clean(flat)))
-            bomb_times.append(timed(lambda clean=clean: clean(bomb)))
-        for label, values in (("A flat", flat_times), ("B bomb", bomb_times)):
-            print(
-                f"{name:>13} {label}: median {statistics.median(values) * 1000:7.1f} ms "
-                f"(min {min(values) * 1000:.1f}, max {max(values) * 1000:.1f})"
-            )
+            flat_times.append(timed(partial(clean, flat)))
+            bomb_times.append(timed(partial(clean, bomb)))
+        print_figures(f"{name} A flat", flat_times)
+        print_figures(f"{name} B bomb", bomb_times)
         ratio = statistics.median(bomb_times) / statistics.median(flat_times)
         print(f"{name:>13} ratio B/A: {ratio:.2f}")
 

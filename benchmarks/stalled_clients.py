@@ -22,6 +22,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
+from timing import print_figures
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -58,11 +59,8 @@ def main() -> None:
                     opened = stall(port, args.stalled, stack)
                     crowded.append(timed_get(port))
         log_bytes = log.stat().st_size
-    for name, values in (("A idle", idle), (f"B {opened} stalled", crowded)):
-        print(
-            f"{name:>14}: median {statistics.median(values) * 1000:7.1f} ms "
-            f"(min {min(values) * 1000:.1f}, max {max(values) * 1000:.1f}, n={len(values)})"
-        )
+    print_figures("A idle", idle)
+    print_figures(f"B {opened} stalled", crowded)
     ratio = statistics.median(crowded) / statistics.median(idle)
     print(f"ratio B/A: {ratio:.1f}; server log: {log_bytes} bytes")
 

@@ -15,3 +15,11 @@ def median_seconds(action: Callable[[], object], runs: int) -> float:
         action()
         timings.append(time.perf_counter() - started)
     return statistics.median(timings)
+
+
+def print_figures(label: str, values: list[float]) -> None:
+    """One line: the median and min-max of ``values`` (seconds) in milliseconds."""
+    print(
+        f"{label}: median {statistics.median(values) * 1000:7.1f} ms "
+        f"(min {min(values) * 1000:.1f}, max {max(values) * 1000:.1f}, n={len(values)})"
+    )
