@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,8 +26,10 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from swfeed.errors import ConfigError, ContentError, Location, SwfeedError
+from swfeed.languages import clean_tag
 from swfeed.yamlfile import YamlDocument, load_yaml, validation_errors
 
 _FENCE_LINE = re.compile(r"---[ \t]*\r?\n?\Z")
@@ -76,7 +79,19 @@ def _stripped_unique(values: list[str]) -> list[str]:
     return list(seen)
 
 
+def _language_tag(value: str) -> str:
+    tag = clean_tag(value)
+    if tag is None:
+        raise PydanticCustomError(
+            "language_tag",
+            "not a language tag",
+            {"hint": "Write a BCP 47 tag such as fr, ar or pt-BR (language, then region)."},
+        )
+    return tag
+
+
 When = Annotated[date | datetime, BeforeValidator(_parse_when)]
+Language = Annotated[str, Strict(), AfterValidator(_language_tag)]
 Text = Annotated[str, Strict(), Field(min_length=1)]
 Names = Annotated[list[Annotated[str, Strict()]], BeforeValidator(_as_list)]
 
@@ -114,6 +129,9 @@ class FrontMatter(BaseModel):
     image: ImageMatter | None = Field(None, description="The lead image.")
     external_url: Text | None = Field(None, description="The full story elsewhere (http/https).")
     external_source: Text | None = Field(None, description="Name of that other site.")
+    language: Language | None = Field(
+        None, description="BCP 47 tag when the article is not in the site's language (fr, ar)."
+    )
     draft: Annotated[bool, Strict()] = Field(False, description="true: not published.")
 
     @model_validator(mode="after")

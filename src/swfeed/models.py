@@ -37,7 +37,8 @@ class Article:
 
     ``title`` and ``summary`` are plain text; ``body_html`` is sanitized HTML with absolute
     URLs. ``updated`` is None when the source does not say; the store then fills it in
-    (the published time, or the time an edit was first seen).
+    (the published time, or the time an edit was first seen). ``language`` is the BCP 47
+    tag the source gives for this article (None: the site's language).
     """
 
     id: str
@@ -53,6 +54,7 @@ class Article:
     image: Image | None = None
     external_url: str | None = None
     external_source: str | None = None
+    language: str | None = None
 
     def __post_init__(self) -> None:
         _require_aware("published", self.published)
@@ -72,12 +74,18 @@ class Article:
         return hashlib.sha256(blob).hexdigest()
 
     def to_json_dict(self) -> dict[str, Any]:
-        """A JSON-serializable dict (datetimes as ISO 8601)."""
+        """A JSON-serializable dict (datetimes as ISO 8601).
+
+        ``language`` is left out when None, so articles stored before it existed keep their
+        content hash (an upgrade must not make every article look edited).
+        """
         data = asdict(self)
         data["published"] = self.published.isoformat()
         data["updated"] = self.updated.isoformat() if self.updated else None
         data["authors"] = list(self.authors)
         data["categories"] = list(self.categories)
+        if self.language is None:
+            del data["language"]
         return data
 
     @classmethod
@@ -98,6 +106,7 @@ class Article:
             image=Image(**image) if image else None,
             external_url=data.get("external_url"),
             external_source=data.get("external_source"),
+            language=data.get("language"),
         )
 
 

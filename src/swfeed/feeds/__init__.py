@@ -23,7 +23,8 @@ EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class FeedMeta:
-    """What a feed says about itself. ``self_url`` is where this very file is served."""
+    """What a feed says about itself. ``self_url`` is where this very file is served;
+    ``stylesheet`` the CSS browsers show the XML formats with, ``hubs`` the WebSub hubs."""
 
     title: str
     link: str
@@ -40,6 +41,8 @@ class FeedMeta:
     generator: str = "swfeed"
     generator_version: str = __version__
     empty_updated: datetime = EMPTY_FEED_UPDATED
+    stylesheet: str | None = None
+    hubs: tuple[str, ...] = ()
 
 
 class Renderer(Protocol):

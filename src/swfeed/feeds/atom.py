@@ -7,7 +7,8 @@ that Atom forbids; building the tree directly keeps every attribute and every by
 Per entry: ``id`` (a canonical URI), ``title``, the alternate ``link``, ``published`` and
 ``updated`` (RFC 3339, UTC), ``author``s, ``category``s, ``summary`` (text), ``content``
 (type html), the image as ``link rel="enclosure"`` (type, length, alt text as title) plus
-``media:content``, and the story elsewhere as ``link rel="related"``.
+``media:content``, and the story elsewhere as ``link rel="related"``. An entry in another
+language than the feed's carries ``xml:lang``.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def render_entries(meta: FeedMeta, entries: Sequence[Entry]) -> bytes:
     root.set(qname(NS_XML, "lang"), meta.language)
     _head(root, meta, entries)
     for entry in entries:
-        _entry(add(root, _atom("entry")), entry)
-    return serialize(root)
+        _entry(add(root, _atom("entry")), entry, meta.language)
+    return serialize(root, meta.stylesheet)
 
 
 def _head(root: etree._Element, meta: FeedMeta, entries: Sequence[Entry]) -> None:
@@ -53,6 +54,8 @@ def _head(root: etree._Element, meta: FeedMeta, entries: Sequence[Entry]) -> Non
     add(root, _atom("updated"), rfc3339(feed_updated(meta, entries)))
     add(root, _atom("link"), rel="self", type=MEDIA_TYPE, href=to_uri(meta.self_url))
     add(root, _atom("link"), rel="alternate", type="text/html", href=to_uri(meta.link))
+    for hub in meta.hubs:
+        add(root, _atom("link"), rel="hub", href=to_uri(hub))
     author = add(root, _atom("author"))
     add(author, _atom("name"), clean_text(meta.author_name))
     if meta.author_email:
@@ -67,7 +70,10 @@ def _head(root: etree._Element, meta: FeedMeta, entries: Sequence[Entry]) -> Non
         add(root, _atom("logo"), to_uri(meta.logo))
 
 
-def _entry(element: etree._Element, entry: Entry) -> None:
+def _entry(element: etree._Element, entry: Entry, feed_language: str) -> None:
+    language = entry.language_besides(feed_language)
+    if language:
+        element.set(qname(NS_XML, "lang"), language)
     add(element, _atom("id"), entry.id)
     add(element, _atom("title"), entry.title)
     add(element, _atom("link"), rel="alternate", type="text/html", href=entry.url)

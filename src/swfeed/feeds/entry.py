@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from swfeed.feeds import FeedMeta
 from swfeed.feeds.values import clean_text, is_http_url, to_uri
+from swfeed.languages import other_language
 from swfeed.models import Article, Image
 from swfeed.plaintext import one_line
 from swfeed.sanitize import plain_text
@@ -66,6 +67,11 @@ class Entry:
     image: Picture | None
     external_url: str | None
     external_source: str | None
+    language: str | None = None
+
+    def language_besides(self, feed_language: str) -> str | None:
+        """The entry's language tag when it is not the feed's, else None."""
+        return other_language(self.language, feed_language)
 
 
 def image_type(url: str) -> str | None:
@@ -175,6 +181,7 @@ def prepare(article: Article, full_content: bool = True) -> Entry:
         image=picture,
         external_url=external,
         external_source=source,
+        language=article.language,
     )
 
 

@@ -41,6 +41,13 @@ class JsonItem:
     authors: tuple[JsonAuthor, ...]
     tags: tuple[str, ...]
     external_url: str | None
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class JsonHub:
+    type: str
+    url: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +61,11 @@ class JsonFeed:
     favicon: str | None
     authors: tuple[JsonAuthor, ...]
     language: str
+    hubs: tuple[JsonHub, ...]
     items: tuple[JsonItem, ...]
 
 
-def _item(entry: Entry) -> JsonItem:
+def _item(entry: Entry, feed_language: str) -> JsonItem:
     return JsonItem(
         id=entry.id,
         url=entry.url,
@@ -71,6 +79,7 @@ def _item(entry: Entry) -> JsonItem:
         authors=tuple(JsonAuthor(name) for name in entry.authors),
         tags=entry.categories,
         external_url=entry.external_url,
+        language=entry.language_besides(feed_language),
     )
 
 
@@ -87,7 +96,8 @@ def document(meta: FeedMeta, entries: Sequence[Entry]) -> JsonFeed:
         favicon=icon,
         authors=(JsonAuthor(clean_text(meta.author_name), to_uri(meta.link)),),
         language=meta.language,
-        items=tuple(_item(entry) for entry in entries),
+        hubs=tuple(JsonHub("WebSub", to_uri(hub)) for hub in meta.hubs),
+        items=tuple(_item(entry, meta.language) for entry in entries),
     )
 
 

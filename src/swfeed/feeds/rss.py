@@ -2,7 +2,8 @@
 
 What the validator (and the RSS Advisory Board profile it follows) asks for, and how:
 
-- ``atom:link rel="self"`` with the feed's own URL; all channel metadata before the items.
+- ``atom:link rel="self"`` with the feed's own URL (and ``rel="hub"`` for each WebSub hub);
+  all channel metadata before the items.
 - ``guid`` on every item: the article URL (a permalink) when that is the id, else a stable
   URI with ``isPermaLink="false"``.
 - ``author`` must be an e-mail address, so article authors (names) go in ``dc:creator``;
@@ -13,6 +14,7 @@ What the validator (and the RSS Advisory Board profile it follows) asks for, and
 - The image is an ``enclosure`` (url, length, type; length 0 when unknown) plus
   ``media:content`` with the alt text (``media:description``) and ``media:credit``.
 - The full story elsewhere is an ``atom:link rel="related"`` (and a line in the content).
+- An item in another language than the channel's says so in ``dc:language``.
 - In plain-text elements ``&`` and ``<`` are written as hexadecimal character references
   (``&#x26;``, ``&#x3C;``), as the profile recommends, so titles like "Q&A" draw no warning.
 """
@@ -61,8 +63,8 @@ def render_entries(meta: FeedMeta, entries: Sequence[Entry]) -> bytes:
     channel = add(root, "channel")
     _channel(channel, meta, entries)
     for entry in entries:
-        _item(add(channel, "item"), entry, meta.author_name)
-    data = serialize(root)
+        _item(add(channel, "item"), entry, meta)
+    data = serialize(root, meta.stylesheet)
     return _ENTITY.sub(lambda match: _HEX[match.group(1)], data)
 
 
@@ -89,6 +91,8 @@ def _channel(channel: etree._Element, meta: FeedMeta, entries: Sequence[Entry]) 
         add(image, "link", link)
     self_link = add(channel, qname(NS_ATOM, "link"), href=to_uri(meta.self_url), rel="self")
     self_link.set("type", MEDIA_TYPE)
+    for hub in meta.hubs:
+        add(channel, qname(NS_ATOM, "link"), href=to_uri(hub), rel="hub")
 
 
 def _rss_image_ok(url: str) -> bool:
@@ -96,7 +100,7 @@ def _rss_image_ok(url: str) -> bool:
     return urlsplit(url).path.lower().endswith(RSS_IMAGE_EXTENSIONS)
 
 
-def _item(item: etree._Element, entry: Entry, site_author: str) -> None:
+def _item(item: etree._Element, entry: Entry, meta: FeedMeta) -> None:
     """One item; without authors of its own, the site's author is its dc:creator (readers
     show an item's author, and RSS has no channel-level author to fall back to)."""
     if entry.title:
@@ -106,8 +110,11 @@ def _item(item: etree._Element, entry: Entry, site_author: str) -> None:
         add(item, "description", html.escape(entry.summary, quote=False))
     if entry.content_html:
         add(item, qname(NS_CONTENT, "encoded"), entry.content_html)
-    for author in entry.authors or (site_author,):
+    for author in entry.authors or (meta.author_name,):
         add(item, qname(NS_DC, "creator"), author)
+    language = entry.language_besides(meta.language)
+    if language:
+        add(item, qname(NS_DC, "language"), language)
     for category in entry.categories:
         add(item, "category", category)
     guid = add(item, "guid", entry.url if entry.is_permalink else entry.id)

@@ -6,6 +6,8 @@ forbids (``values.clean_text``), so no input can break the document or be misrea
 
 from __future__ import annotations
 
+import html
+
 from lxml import etree
 
 from swfeed.feeds.entry import Picture
@@ -36,10 +38,19 @@ def qname(namespace: str, name: str) -> str:
     return f"{{{namespace}}}{name}"
 
 
-def serialize(root: etree._Element) -> bytes:
-    """The document as UTF-8 bytes with an XML declaration, indented."""
+def serialize(root: etree._Element, stylesheet: str | None = None) -> bytes:
+    """The document as UTF-8 bytes with an XML declaration, indented; with ``stylesheet``
+    (a URL) an ``<?xml-stylesheet?>`` tells browsers the CSS to show it with."""
     body: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=False, pretty_print=True)
-    return _DECLARATION + body
+    return _DECLARATION + stylesheet_instruction(stylesheet) + body
+
+
+def stylesheet_instruction(url: str | None) -> bytes:
+    """``<?xml-stylesheet type="text/css" href="..."?>`` and a newline (empty without url)."""
+    if not url:
+        return b""
+    href = html.escape(url, quote=True)
+    return f'<?xml-stylesheet type="text/css" href="{href}"?>\n'.encode()
 
 
 def media_content(parent: etree._Element, picture: Picture) -> etree._Element:

@@ -407,6 +407,7 @@ def build_article(parsed: ArticleFile, rel: str, context: _Context) -> Article |
         image=_image(parsed, context),
         external_url=external[0] if external else None,
         external_source=external[1] if external else None,
+        language=matter.language,
     )
 
 

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from swfeed.config import FeedFilter, FeedSourceConfig
 from swfeed.errors import ContentError, Location, SourceError, SwfeedError
+from swfeed.languages import clean_tag, other_language
 from swfeed.models import Article, Image
 from swfeed.plaintext import one_line, truncate
 from swfeed.sanitize import plain_text, safe_url, sanitize_html
@@ -190,6 +191,7 @@ class FeedSource(RemoteSource[FeedSourceConfig]):
             image=self._image(entry, url),
             external_url=safe_url(entry.external_url, url),
             external_source=self._origin(feed, url),
+            language=other_language(clean_tag(entry.language or feed.language), self.site_language),
         )
 
     def _image(self, entry: FeedEntry, base: str) -> Image | None:

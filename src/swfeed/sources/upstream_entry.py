@@ -42,15 +42,17 @@ class FeedEntry:
     image: str | None = None
     image_alt: str = ""
     external_url: str | None = None
+    language: str | None = None
 
 
 @dataclass
 class ParsedFeed:
-    """A whole upstream feed: its title and home page, entries, and parse warnings."""
+    """A whole upstream feed: its title, home page and language, entries, parse warnings."""
 
     title: str
     link: str | None
     entries: list[FeedEntry] = field(default_factory=list)
+    language: str | None = None
     warnings: list[str] = field(default_factory=list)
     #: False when the document itself is broken (not well-formed XML) and was read leniently.
     well_formed: bool = True

@@ -43,6 +43,7 @@ class JsonItem(_Lenient):
     authors: list[JsonAuthor] = Field(default_factory=list)
     author: JsonAuthor | None = None
     tags: list[str] = Field(default_factory=list)
+    language: str | None = None
 
     @field_validator("id", mode="before")
     @classmethod
@@ -56,6 +57,7 @@ class JsonFeed(_Lenient):
     title: str
     home_page_url: str | None = None
     feed_url: str | None = None
+    language: str | None = None
     items: list[Any]
 
     @field_validator("version")
@@ -97,6 +99,7 @@ def _entry(item: JsonItem, zone: ZoneInfo, now: datetime) -> FeedEntry:
         categories=tuple(item.tags),
         image=item.image or item.banner_image,
         external_url=item.external_url,
+        language=item.language,
     )
 
 
@@ -108,7 +111,7 @@ def parse_json_feed(text: str, zone: ZoneInfo, now: datetime) -> ParsedFeed:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "document"
         raise NotAFeed(f"not a JSON Feed: {where}: {first['msg']}") from None
-    parsed = ParsedFeed(title=feed.title, link=feed.home_page_url)
+    parsed = ParsedFeed(title=feed.title, link=feed.home_page_url, language=feed.language)
     for number, raw in enumerate(feed.items, start=1):
         try:
             item = JsonItem.model_validate(raw)

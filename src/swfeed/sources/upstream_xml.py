@@ -61,7 +61,9 @@ def parse_xml_feed(text: str, page_url: str, zone: ZoneInfo, now: datetime) -> P
         what = "an HTML page" if looks_html else "no RSS or Atom document"
         raise NotAFeed(f"the URL serves {what}, not a feed")
     feed = result.get("feed", {})
-    parsed = ParsedFeed(title=str(feed.get("title", "")), link=feed.get("link"))
+    parsed = ParsedFeed(
+        title=str(feed.get("title", "")), link=feed.get("link"), language=feed.get("language")
+    )
     problem = result.get("bozo_exception")
     if isinstance(problem, SAXParseException):
         parsed.well_formed = False
@@ -139,4 +141,5 @@ def _entry(entry: Any, zone: ZoneInfo, now: datetime, is_rss: bool) -> FeedEntry
         authors=tuple(str(name) for name in names),
         categories=tuple(str(tag) for tag in tags if tag),
         image=_image(entry),
+        language=entry.get("language") or entry.get("title_detail", {}).get("language"),
     )
