@@ -131,7 +131,16 @@ class SiteConfig(_Model):
         "take it, and digest weeks are counted in it. Never the machine's local zone.",
     )
     author: Author = Field(description="Who publishes the site.")
-    logo: HttpUrl | None = Field(None, description="Absolute URL of the site logo (feeds, digest).")
+    logo: HttpUrl | None = Field(
+        None,
+        description="Absolute URL of the site logo (feeds, digest, pages): best a PNG with a "
+        "transparent background.",
+    )
+    logo_dark: HttpUrl | None = Field(
+        None,
+        description="Absolute URL of the logo in light colours, shown instead of `logo` where "
+        "the reader's system is in dark mode (default: `logo` on a light plate).",
+    )
     icon: HttpUrl | None = Field(None, description="Absolute URL of a square icon (JSON Feed).")
 
     @property
@@ -334,10 +343,35 @@ class OutputConfig(_Model):
     )
 
 
+class HubHttpOptions(HttpOptions):
+    min_interval: float = Field(
+        0.0,
+        ge=0,
+        description="Seconds between two requests to the same hub (hubs take a burst of "
+        "pings; 0 by default).",
+    )
+
+
+class WebSubConfig(_Model):
+    hubs: list[HttpUrl] = Field(
+        default_factory=list,
+        description="WebSub hubs (W3C WebSub) the feeds name, and that swfeed notifies after "
+        "each build that changed a feed, e.g. https://pubsubhubbub.appspot.com/.",
+    )
+    http: HubHttpOptions = Field(
+        default_factory=HubHttpOptions,
+        description="How the hubs are reached: the options of a source's `http`.",
+    )
+
+
 class FeedsConfig(_Model):
     max_items: Int = Field(50, ge=1, le=1000, description="Newest N articles in each feed.")
     per_category: Bool = Field(True, description="Also write one set of feeds per category.")
     full_content: Bool = Field(True, description="Include each article's full HTML body.")
+    websub: WebSubConfig = Field(
+        default_factory=WebSubConfig,
+        description="Push new stories to subscribed readers at once through WebSub hubs.",
+    )
 
 
 class DigestConfig(_Model):

@@ -14,15 +14,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from swfeed import websub
 from swfeed.atomicfile import atomic_write
 from swfeed.config import Config, ContentSourceConfig, SourceConfig
 from swfeed.errors import SourceError, SwfeedError
 from swfeed.feeds import WriteReport, load_feed_articles, write_feeds
+from swfeed.feeds.build import changed_feed_urls
+from swfeed.feeds.directory import write_directory
 from swfeed.sources import UNLIMITED, WorkBudget, build_source
 from swfeed.sources.content import media_files
 from swfeed.sources.http import FetchError, FetchSession, backoff_delay
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore, UpsertCounts
+from swfeed.websub import HubReport
 
 if TYPE_CHECKING:
     from swfeed.delivery.send import ProgressCallback, SendSummary
@@ -50,6 +54,7 @@ class SourceReport:
 class PublishReport:
     sources: list[SourceReport]
     build: WriteReport | None
+    hubs: list[HubReport] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -156,11 +161,23 @@ def _record_failure(
 
 
 def build(config: Config, db: Database, now: datetime) -> WriteReport:
-    """Write every feed (and the content folders' images) from what the store holds."""
+    """Write every feed, the pages about them (index, OPML, stylesheet) and the content
+    folders' images from what the store holds; owe the WebSub hubs a ping for each feed
+    that changed (``notify_hubs`` sends them)."""
     main, categories = load_feed_articles(ArticleStore(db), config, now)
     report = write_feeds(config, main, categories, now=now)
+    write_directory(config, [(c.slug, c.name) for c in categories], report)
     copy_media(config, report)
+    if config.feeds.websub.hubs:
+        websub.queue(config, db, changed_feed_urls(config, report), now)
     return report
+
+
+def notify_hubs(config: Config, db: Database, now: datetime) -> list[HubReport]:
+    """Send the WebSub pings that are due (after ``build``); never raises for a hub."""
+    if not config.feeds.websub.hubs:
+        return []
+    return websub.notify_hubs(config, db, now)
 
 
 def copy_media(config: Config, report: WriteReport) -> None:
@@ -175,9 +192,10 @@ def copy_media(config: Config, report: WriteReport) -> None:
 
 
 def publish(config: Config, db: Database, now: datetime) -> PublishReport:
-    """Fetch, then build the feeds: the main one-shot job."""
+    """Fetch, then build the feeds and tell the WebSub hubs: the main one-shot job."""
     sources = fetch(config, db, now)
-    return PublishReport(sources, build(config, db, now))
+    report = build(config, db, now)
+    return PublishReport(sources, report, notify_hubs(config, db, now))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,13 @@
 """``swfeed status``: what the service did last and will do next, gathered from the store.
 
-``gather_status`` reads the store (sources, articles, issues and their delivery ledger) and
-the daemon's lock and info file; ``render_text`` and ``to_json`` present it. Nothing here
-writes anything.
+``gather_status`` reads the store (sources, articles, issues and their delivery ledger, the
+WebSub hubs' last pings) and the daemon's lock and info file; ``render_text`` and
+``to_json`` present it. Nothing here writes anything.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 from swfeed.store.deliveries import DeliveryStore, State
 from swfeed.store.issues import IssueRecord, IssueStore, SkippedPeriod
+from swfeed.store.pings import HubSummary, PingStore
 
 COUNTED_STATES = ("sent", "deferred", "failed", "unknown", "pending")
 
@@ -58,6 +59,7 @@ class Status:
     next_digest: datetime | None
     digest_schedule: str | None
     issues: list[IssueLine]
+    hubs: list[HubSummary] = field(default_factory=list)
 
 
 def gather_status(config: Config, db: Database, now: datetime, issue_limit: int = 5) -> Status:
@@ -80,6 +82,7 @@ def gather_status(config: Config, db: Database, now: datetime, issue_limit: int 
         next_digest=next_digest,
         digest_schedule=f"{config.schedule.digest} {config.site.timezone}" if enabled else None,
         issues=_issue_lines(db, issue_limit),
+        hubs=[PingStore(db).summary(str(hub)) for hub in config.feeds.websub.hubs],
     )
 
 
@@ -149,7 +152,22 @@ def render_text(status: Status) -> str:
     lines.append(f"next digest: {_next_digest_text(status)}")
     lines.append("issues:" if status.issues else "issues: none yet")
     lines += [f"  {_issue_text(issue, status.zone)}" for issue in status.issues]
+    if status.hubs:
+        lines.append("websub hubs:")
+        lines += [f"  {_hub_text(hub, status.zone)}" for hub in status.hubs]
     return "\n".join(lines)
+
+
+def _hub_text(hub: HubSummary, zone: ZoneInfo) -> str:
+    """A hub's last ping and its result, and the pings still owed to it."""
+    if hub.last_attempt is None:
+        text = f"{hub.hub}: never pinged"
+    else:
+        text = f"{hub.hub}: last ping {_when(hub.last_attempt, zone)}: {hub.last_result}"
+    if hub.pending:
+        retry = f", next attempt {_when(hub.next_attempt, zone)}" if hub.next_attempt else ""
+        text += f"; {_plural(hub.pending, 'feed')} waiting{retry}"
+    return text
 
 
 def _daemon_text(status: Status) -> str:
@@ -233,6 +251,17 @@ def to_json(status: Status) -> dict[str, Any]:
         "next_fetch": _iso(status.next_fetch),
         "next_digest": _iso(status.next_digest),
         "issues": [_issue_json(issue) for issue in status.issues],
+        "websub_hubs": [_hub_json(hub) for hub in status.hubs],
+    }
+
+
+def _hub_json(hub: HubSummary) -> dict[str, Any]:
+    return {
+        "hub": hub.hub,
+        "last_ping": _iso(hub.last_attempt),
+        "last_result": hub.last_result,
+        "waiting": hub.pending,
+        "next_attempt": _iso(hub.next_attempt),
     }
 
 

@@ -14,9 +14,11 @@ from swfeed.cli import Subparsers, add_command, load, utc_now
 from swfeed.config import Config, SourceConfig, json_schema
 from swfeed.errors import EXIT_OK, EXIT_RUNTIME
 from swfeed.feeds import WriteReport, autodiscovery_tags
+from swfeed.feeds.directory import index_url
 from swfeed.sources import build_source
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore, SourceStatus
+from swfeed.websub import HubReport
 
 
 def register(subparsers: Subparsers) -> None:
@@ -122,8 +124,11 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     config = load(args)
     with Database(config.store.path) as db:
-        report = pipeline.build(config, db, utc_now())
+        now = utc_now()
+        report = pipeline.build(config, db, now)
+        hubs = pipeline.notify_hubs(config, db, now)
     print_build(config, report, sys.stdout)
+    print_hubs(hubs, sys.stdout)
     return EXIT_OK
 
 
@@ -134,6 +139,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     print_fetch(result.sources, sys.stdout)
     if result.build is not None:
         print_build(config, result.build, sys.stdout)
+    print_hubs(result.hubs, sys.stdout)
     return EXIT_RUNTIME if any(report.error for report in result.sources) else EXIT_OK
 
 
@@ -180,8 +186,27 @@ def print_build(config: Config, report: WriteReport, out: TextIO) -> None:
         f"in {config.output.path}",
         file=out,
     )
+    print(f"every feed, and how to subscribe: {index_url(config)}", file=out)
     print("Add these to the <head> of the site's pages:", file=out)
     print(autodiscovery_tags(config), file=out)
+
+
+def print_hubs(reports: Sequence[HubReport], out: TextIO) -> None:
+    """One line per WebSub hub pinged: how many feeds it took, or why not and when next."""
+    for report in reports:
+        if report.error is None:
+            print(f"websub: {report.hub}: told of {_feeds(len(report.pinged))}", file=out)
+            continue
+        retry = f"{report.retry_at:%Y-%m-%d %H:%M} UTC" if report.retry_at else "later"
+        print(
+            f"websub: {report.hub}: FAILED, {_feeds(report.waiting)} waiting "
+            f"(retried from {retry}): {report.error}",
+            file=out,
+        )
+
+
+def _feeds(count: int) -> str:
+    return "1 changed feed" if count == 1 else f"{count} changed feeds"
 
 
 def _indent(text: str, prefix: str) -> str:

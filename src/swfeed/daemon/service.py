@@ -7,8 +7,9 @@ thread of their own (``digestjob.SendWorker``, its own store connection, one sen
 time), so a send rate-limited over hours holds up none of them.
 
 - ``fetch`` (every ``schedule.fetch_every``): load new articles; rebuild the feeds only when
-  an article was added, changed or removed, or a future-dated one became visible. Then ask
-  the worker to carry on with any issue whose sending started and is not finished.
+  an article was added, changed or removed, or a future-dated one became visible, and then
+  ping the WebSub hubs (a ping that failed is retried at a later fetch when it is due).
+  Then ask the worker to carry on with any issue whose sending started and is not finished.
 - ``digest`` (weekly cron): fetch first, then ask the worker for the digest check: build
   and send the current period's issue.
 - at start-up and after a config reload: the same digest check, which catches up a digest
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from swfeed import pipeline
+from swfeed import pipeline, websub
 from swfeed.config import Config, load_config
 from swfeed.daemon.clock import Clock
 from swfeed.daemon.lock import DaemonInfo, DaemonLock
@@ -49,6 +50,7 @@ from swfeed.digest.due import digest_enabled
 from swfeed.errors import ConfigErrors, SwfeedError
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
+from swfeed.websub import HubReport
 
 log = get_logger("swfeed.daemon")
 
@@ -73,6 +75,7 @@ class Daemon:
         self.queued: set[str] = set()
         self.queued_lock = threading.Lock()
         self.fingerprint: str | None = None
+        self.hubs_due: datetime | None = None
         self.problems: dict[str, set[str]] = {}
         self.started = clock.now()
         self.scheduler: BackgroundScheduler = build_scheduler(config, clock, self.wake)
@@ -179,6 +182,8 @@ class Daemon:
         fingerprint = articles.newest_change(now)
         changed = any(report.counts.changed for report in reports)
         if not changed and fingerprint == self.fingerprint:
+            if self.hubs_due is not None and now >= self.hubs_due:
+                self.notify_hubs(now)
             return
         written = pipeline.build(self.config, self.db, now)
         self.fingerprint = fingerprint
@@ -188,6 +193,13 @@ class Daemon:
             unchanged=len(written.unchanged),
             articles=ArticleStore(self.db).count(),
         )
+        self.notify_hubs(now)
+
+    def notify_hubs(self, now: datetime) -> None:
+        """Send the WebSub pings due; note when the next retry is (none: nothing owed)."""
+        for report in pipeline.notify_hubs(self.config, self.db, now):
+            log_hub(report)
+        self.hubs_due = websub.next_due(self.config, self.db)
 
     # -- reload ----------------------------------------------------------------------------
 
@@ -254,6 +266,20 @@ def log_source(report: pipeline.SourceReport, articles: ArticleStore, seen: set[
     for text in sorted(current - seen):
         log.warning("article_problem", source=report.name, error=text)
     return current
+
+
+def log_hub(report: HubReport) -> None:
+    """One line per hub pinged: the feeds it took, or the error and the next attempt."""
+    if report.error is None:
+        log.info("websub_pinged", hub=report.hub, feeds=len(report.pinged))
+        return
+    log.warning(
+        "websub_failed",
+        hub=report.hub,
+        error=report.error,
+        waiting=report.waiting,
+        next_attempt=report.retry_at.isoformat() if report.retry_at else None,
+    )
 
 
 def watch_signals(handler: Callable[[int], None]) -> threading.Thread:

@@ -31,6 +31,7 @@ from swfeed.store.articles import ArticleStore
 
 FEEDS_FOLDER = "feeds"
 CATEGORY_FOLDER = "category"
+STYLESHEET = "feed.css"
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 
 
@@ -112,7 +113,14 @@ def base_meta(config: Config, category: str | None = None) -> FeedMeta:
         icon=str(site.icon) if site.icon else None,
         category=category,
         full_content=config.feeds.full_content,
+        stylesheet=stylesheet_url(config),
+        hubs=tuple(str(hub) for hub in config.feeds.websub.hubs),
     )
+
+
+def stylesheet_url(config: Config) -> str:
+    """Where the CSS that browsers show the RSS and Atom feeds with is published."""
+    return f"{config.output_base_url}{FEEDS_FOLDER}/{STYLESHEET}"
 
 
 def feed_url(config: Config, fmt: FeedFormat, slug: str | None = None) -> str:
@@ -176,6 +184,16 @@ def write_feeds(
     if now is not None:
         remove_temp_files(output / FEEDS_FOLDER, now)
     return report
+
+
+def changed_feed_urls(config: Config, report: WriteReport) -> list[str]:
+    """The public URLs of the feed files ``report`` says were written (WebSub topics)."""
+    root = config.output.path / FEEDS_FOLDER
+    return [
+        f"{config.output_base_url}{path.relative_to(config.output.path).as_posix()}"
+        for path in report.written
+        if path.name in FEED_FILES and path.is_relative_to(root)
+    ]
 
 
 def load_feed_articles(

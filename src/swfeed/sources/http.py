@@ -10,6 +10,9 @@ A server's Retry-After is believed up to ``MAX_RETRY_AFTER`` (one day) and ignor
 garbage, so a hostile header can neither crash the backoff arithmetic nor park a source for
 centuries.
 
+``post_form`` sends a form (a WebSub hub's ping) through the same guards and deadlines, but
+asks no robots.txt (it is no crawl) and follows no redirect.
+
 A ``FetchSession`` holds what is shared across the sources of one run (robots.txt answers,
 the last request time per host, the TLS context); an ``HttpClient`` is one source's client.
 """
@@ -20,10 +23,11 @@ import email.utils
 import re
 import ssl
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Literal, Protocol, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
 
@@ -196,15 +200,35 @@ class HttpClient:
     def get(self, url: str, validators: Validators | None = None, accept: str = "*/*") -> Page:
         """GET ``url`` (conditionally, with ``validators``); retried when transient."""
         headers = {"Accept": accept, **(validators.headers() if validators else {})}
-        for attempt in range(self.options.retries + 1):
+        return self._retried(
+            lambda: self._follow(url, headers, self.options.max_bytes, check_robots=True)
+        )
+
+    def post_form(self, url: str, fields: Sequence[tuple[str, str]]) -> Page:
+        """POST ``fields`` url-encoded to ``url`` (a WebSub hub); retried when transient.
+
+        An API call, not a crawl: robots.txt is not asked and a redirect is an error.
+        """
+        body = urlencode(list(fields)).encode("ascii")
+        headers = {"Accept": "*/*", "Content-Type": "application/x-www-form-urlencoded"}
+        return self._retried(lambda: self._post(url, headers, body))
+
+    def _retried(self, attempt: Callable[[], Page]) -> Page:
+        for number in range(self.options.retries + 1):
             try:
-                return self._follow(url, headers, self.options.max_bytes, check_robots=True)
+                return attempt()
             except FetchError as error:
-                delay = self._retry_delay(error, attempt)
+                delay = self._retry_delay(error, number)
                 if delay is None:
                     raise
                 self.session.clock.sleep(delay)
         raise AssertionError("unreachable: the last attempt raises or returns")
+
+    def _post(self, url: str, headers: dict[str, str], body: bytes) -> Page:
+        with self._deadline.running(self.options.total_timeout):
+            self._check_url(url, check_robots=False)
+            page = self._send(url, headers, self.options.max_bytes, body)
+        return self._checked_status(page)
 
     def _retry_delay(self, error: FetchError, attempt: int) -> float | None:
         if not error.transient or attempt >= self.options.retries:
@@ -262,11 +286,15 @@ class HttpClient:
             hint="Ask the site's owner to allow the `swfeed` user agent, or drop the source.",
         )
 
-    def _send(self, url: str, headers: dict[str, str], limit: int) -> Page:
+    def _send(
+        self, url: str, headers: dict[str, str], limit: int, form: bytes | None = None
+    ) -> Page:
+        """One request: a GET, or a POST of ``form``."""
         host = urlsplit(url).hostname or ""
         self.session.wait_turn(host, self._interval(url))
+        method = "GET" if form is None else "POST"
         try:
-            request = self._client.build_request("GET", url, headers=headers)
+            request = self._client.build_request(method, url, headers=headers, content=form)
             response = self._client.send(request, stream=True)
             try:
                 body = self._read_body(url, response, limit)
@@ -410,7 +438,8 @@ SourceConfigT = TypeVar("SourceConfigT", HtmlSourceConfig, FeedSourceConfig)
 
 
 class RemoteSource(Generic[SourceConfigT]):
-    """What every remote source holds: its config, name, the site's zone, its fetcher.
+    """What every remote source holds: its config, name, the site's zone and language, its
+    fetcher.
 
     ``session`` shares robots.txt answers and per-host timing across the sources of a run
     (default: a session of its own); ``policy`` overrides the address policy (tests).
@@ -429,6 +458,7 @@ class RemoteSource(Generic[SourceConfigT]):
         self.budget = budget
         self.source_config: SourceConfigT = source_config
         self.zone = config.site.zone
+        self.site_language = config.site.language
         session = session or FetchSession.for_config(config)
         self.fetcher = Fetcher(self.name, source_config.http, session, policy)
 

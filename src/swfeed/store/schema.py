@@ -120,4 +120,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE deliveries ADD COLUMN step TEXT NOT NULL DEFAULT 'reply';
     """,
+    # 7: WebSub pings owed to hubs: one row per (hub, feed URL), kept after success so
+    # `swfeed status` can show the last ping (owned by the feeds' publishing step)
+    """
+    CREATE TABLE hub_pings (
+        hub           TEXT NOT NULL,      -- the hub's URL
+        topic         TEXT NOT NULL,      -- the feed's URL (hub.url)
+        state         TEXT NOT NULL,      -- pending | done
+        changed       TEXT NOT NULL,      -- UTC ISO 8601: when the feed last changed
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        last_attempt  TEXT,
+        last_result   TEXT,
+        next_attempt  TEXT,               -- UTC ISO 8601, while pending
+        PRIMARY KEY (hub, topic)
+    );
+    CREATE INDEX hub_pings_due ON hub_pings (state, next_attempt);
+    """,
 )
