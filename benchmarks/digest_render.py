@@ -32,9 +32,9 @@ from swfeed.digest.render import (
     render_issue,
 )
 from swfeed.digest.select import select_articles
-from swfeed.digest.views import issue_view, site_view
+from swfeed.digest.views import issue_view
 from swfeed.models import Article, Image
-from swfeed.templating import render_template, template_env
+from swfeed.templating import render_template, site_view, template_env
 
 CUTOFF = datetime(2026, 11, 23, 9, tzinfo=UTC)
 PERIOD = "2026-W48"

@@ -23,6 +23,7 @@ from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, Articl
 from tests.conftest import ROOT
 from tests.test_digest_support import (
     SAMPLE_CONTENT,
+    SITE,
     document,
     make_article,
     make_config,
@@ -194,8 +195,80 @@ def test_read_more_goes_to_the_full_story_elsewhere(tmp_path: Path) -> None:
     )
     html, text = render(config, [make_article(3), external])
     links = {a.text_content().strip(): a.get("href") for a in document(html).xpath("//a")}
-    assert links["Full story at UN News\xa0→"] == "https://un.example.org/story"
+    name = "Full story at UN News: “Story number 2 about women in peacekeeping”\xa0→"
+    assert links[name] == "https://un.example.org/story"
     assert "Full story at UN News:\nhttps://un.example.org/story" in text
+
+
+def test_every_read_more_link_names_its_story(sample: tuple[Config, list[Article]]) -> None:
+    """Each story's "read more" link (the button too) says which story, in visible text."""
+    config, articles = sample
+    root = document(render(config, articles)[0])
+    links = root.xpath("//a[contains(@class, 'more') or contains(@class, 'button-link')]")
+    assert len(links) == len(articles)
+    titles = {a.external_url or a.url: a.title for a in articles}
+    for link in links:
+        name = link.text_content()
+        assert name.startswith(("Read more: “", "Full story at")), name
+        named = name.split("“")[1].split("”")[0].rstrip("…")
+        assert titles[link.get("href")].startswith(named), name
+
+
+def test_links_with_the_same_text_go_to_the_same_place(
+    sample: tuple[Config, list[Article]],
+) -> None:
+    """No two links read alike but lead to different pages (screen readers list links)."""
+    config, articles = sample
+    destinations: dict[str, set[str]] = {}
+    for link in document(render(config, articles)[0]).xpath("//a"):
+        destinations.setdefault(link.text_content().strip(), set()).add(link.get("href"))
+    assert {text: hrefs for text, hrefs in destinations.items() if len(hrefs) > 1} == {}
+
+
+def test_story_pictures_are_not_links(sample: tuple[Config, list[Article]]) -> None:
+    """Pictures carry alt text about what they show, so none is the only content of a link."""
+    config, articles = sample
+    root = document(render(config, articles)[0])
+    linked = [img.get("src") for img in root.xpath("//a//img") if "logo" not in img.get("class")]
+    assert linked == []
+
+
+def test_story_in_another_language_is_marked(tmp_path: Path) -> None:
+    """Title and summary of a story in Arabic carry lang="ar" dir="rtl"; French only lang."""
+    config = make_config(tmp_path)
+    arabic = make_article(3, title="النساء في حفظ السلام", language="ar")
+    french = make_article(2, title="Les femmes et la paix", language="fr")
+    root = document(render(config, [arabic, french, make_article(1)])[0])
+    marked = {(e.tag, e.get("lang"), e.get("dir")) for e in root.xpath("//*[@lang]")[1:]}
+    assert marked == {
+        ("h1", "ar", "rtl"),
+        ("p", "ar", "rtl"),
+        ("span", "ar", "rtl"),
+        ("h2", "fr", None),
+        ("p", "fr", None),
+        ("span", "fr", None),
+    }
+
+
+def test_dark_logo_replaces_the_logo_in_dark_mode(tmp_path: Path) -> None:
+    """With site.logo_dark both logos are there: the dark one hidden until dark mode, and
+    kept from Outlook for Windows (which ignores display: none)."""
+    site = {"logo": f"{SITE}logo.png", "logo_dark": f"{SITE}logo-dark.png"}
+    html, _text = render(make_config(tmp_path, site=site), [make_article(1)])
+    dark = document(html).xpath("//img[contains(@class, 'logo-dark')]")[0]
+    assert "display:none" in dark.get("style").replace(" ", "")
+    assert '<!--[if !mso]><!--><img class="logo logo-dark"' in html
+    style = document(html).xpath("//style")[0].text.replace(" ", "")
+    assert ".logo-dark{display:block!important" in style
+    assert ".logo-light{display:none!important" in style
+
+
+def test_logo_without_a_dark_version_gets_a_plate_in_dark_mode(tmp_path: Path) -> None:
+    """Without site.logo_dark the logo keeps a light plate behind it in dark mode."""
+    html, _text = render(make_config(tmp_path, site={"logo": f"{SITE}logo.png"}), [])
+    assert document(html).xpath("//img[contains(@class, 'logo-plate')]")
+    style = document(html).xpath("//style")[0].text.replace(" ", "")
+    assert ".logo-plate{padding:8px12px!important" in style
 
 
 def test_text_part_is_wrapped_at_78(sample: tuple[Config, list[Article]]) -> None:

@@ -11,6 +11,7 @@ as ``brand``.
 from __future__ import annotations
 
 import traceback
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,27 @@ MARKER = "digest.html.j2"
 BUNDLED_PREFIX = "swfeed"
 #: The colours every template sees as ``brand.light.*`` and ``brand.dark.*``.
 BRAND = "brand.j2"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteView:
+    """What every template sees of the site (as ``site``): title, home page, logos, language.
+
+    ``logo_dark`` is the logo for dark mode (None: the templates put ``logo`` on a plate).
+    """
+
+    title: str
+    url: str
+    logo: str | None
+    language: str
+    logo_dark: str | None = None
+
+
+def site_view(config: Config) -> SiteView:
+    site = config.site
+    logo = str(site.logo) if site.logo else None
+    dark = str(site.logo_dark) if site.logo and site.logo_dark else None
+    return SiteView(site.title, site.base_url, logo, site.language, dark)
 
 
 def bundled_templates() -> Path:

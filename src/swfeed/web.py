@@ -8,6 +8,11 @@ web server:
   ``application/atom+xml``, ``application/feed+json``, told apart by their content),
   a strong ETag from the content, Last-Modified, 304 for If-None-Match / If-Modified-Since,
   and gzip for text types (with its own ETag and ``Vary: Accept-Encoding``).
+- A feed requested by a browser (its Accept header prefers ``text/html``) gets the same
+  bytes as ``application/xml`` (JSON Feed: ``application/json``), with an ETag of its own:
+  browsers download or show the source of the feed media types, but show XML with the
+  feed's stylesheet. Feed readers keep the feed types; every feed response says
+  ``Vary: Accept``.
 - ``/unsubscribe?t=TOKEN``: GET only shows a confirmation page with a button (mail scanners
   follow links, and must not unsubscribe anyone); POST unsubscribes, from that form or an
   RFC 8058 one-click request (``List-Unsubscribe=One-Click``). Repeating it is harmless; a
@@ -44,14 +49,13 @@ from starlette.routing import Route
 
 from swfeed.config import Config
 from swfeed.delivery.settings import unsubscribe_secret
-from swfeed.digest.views import site_view
 from swfeed.errors import StoreError
 from swfeed.httpserver import HttpServer
 from swfeed.mailinglist.tokens import verify_token
 from swfeed.mailinglist.unsubqueue import NOTE, apply_queued, enqueue, try_apply
 from swfeed.store import Database
 from swfeed.store.subscribers import Status, SubscriberStore
-from swfeed.templating import render_template, site_templates
+from swfeed.templating import render_template, site_templates, site_view
 
 CACHE_BODY_LIMIT = 2_000_000
 #: How long an unsubscribe waits for a busy store before it is queued instead.
@@ -61,7 +65,12 @@ RETRY_AFTER_SECONDS = 60
 APPLIED, QUEUED = "applied", "queued"
 GZIP_MIN_BYTES = 256
 MAX_FORM_BYTES = 65_536
-_TYPES = {".xsl": "text/xsl", ".xslt": "text/xsl", ".webmanifest": "application/manifest+json"}
+_TYPES = {
+    ".xsl": "text/xsl",
+    ".xslt": "text/xsl",
+    ".webmanifest": "application/manifest+json",
+    ".opml": "text/x-opml",
+}
 _PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -86,6 +95,44 @@ def media_type(path: Path, head: bytes) -> str:
     if guessed.startswith("text/") or guessed.endswith(("+xml", "/xml")):
         return f"{guessed}; charset=utf-8"
     return guessed
+
+
+#: What a feed is served as to a browser: a type it displays (with the feed's stylesheet).
+BROWSER_TYPES = {
+    "application/rss+xml": "application/xml; charset=utf-8",
+    "application/atom+xml": "application/xml; charset=utf-8",
+    "application/feed+json": "application/json",
+}
+
+
+def accept_quality(accept: str, media_type: str) -> float:
+    """How much an Accept header wants ``media_type``: the q of its most specific range."""
+    kind = media_type.split("/", 1)[0]
+    best, found = -1, 0.0
+    for item in accept.split(","):
+        name, *params = (part.strip() for part in item.split(";"))
+        name = name.lower()
+        rank = {media_type: 2, f"{kind}/*": 1, "*/*": 0}.get(name, -1)
+        if rank > best:
+            quality = next((p[2:] for p in params if p.lower().startswith("q=")), "1")
+            best, found = rank, _q(quality)
+    return found
+
+
+def prefers_html(accept: str, media_type: str) -> bool:
+    """True for a browser: the request wants text/html more than ``media_type``."""
+    return accept_quality(accept, "text/html") > accept_quality(accept, media_type)
+
+
+def shown_as(content_type: str, accept: str) -> tuple[str, str | None]:
+    """(Content-Type, ETag suffix) for a request: a feed's browser type when it prefers
+    HTML (suffix ``-xml``), else the type as is; the suffix is None for non-feeds."""
+    kind = content_type.split(";", maxsplit=1)[0]
+    if kind not in BROWSER_TYPES:
+        return content_type, None
+    if prefers_html(accept, kind):
+        return BROWSER_TYPES[kind], "-xml"
+    return content_type, ""
 
 
 def compressible(content_type: str) -> bool:
@@ -208,31 +255,40 @@ def static_response(
     if path is None or not path.is_file():
         return pages.render(404, "not_found.html.j2")
     entity = site.entity(path)
+    content_type, variant = shown_as(entity.content_type, headers.get("accept", ""))
     zipped = entity.body is not None and compressible(entity.content_type)
     use_gzip = (
         zipped
         and entity.size >= GZIP_MIN_BYTES
         and accepts_gzip(headers.get("accept-encoding", ""))
     )
-    etag = entity.etag[:-1] + '-gz"' if use_gzip else entity.etag
-    out = {
-        "ETag": etag,
-        "Last-Modified": formatdate(entity.last_modified.timestamp(), usegmt=True),
-        "Cache-Control": "no-cache",
-        "X-Content-Type-Options": "nosniff",
-    }
-    if zipped:
-        out["Vary"] = "Accept-Encoding"
-    if not_modified(headers, (etag,), entity.last_modified):
+    suffix = (variant or "") + ("-gz" if use_gzip else "")
+    out = _entity_headers(entity, suffix, feed=variant is not None, zipped=zipped)
+    if not_modified(headers, (out["ETag"],), entity.last_modified):
         return Response(status_code=304, headers=out)
     if entity.body is None:
-        return FileResponse(path, headers=out, media_type=entity.content_type)
+        return FileResponse(path, headers=out, media_type=content_type)
     body = entity.gzipped() if use_gzip else entity.body
     if use_gzip:
         out["Content-Encoding"] = "gzip"
     out["Content-Length"] = str(len(body))
     content = b"" if method == "HEAD" else body
-    return Response(content, headers=out, media_type=entity.content_type)
+    return Response(content, headers=out, media_type=content_type)
+
+
+def _entity_headers(entity: Entity, suffix: str, *, feed: bool, zipped: bool) -> dict[str, str]:
+    """The validators (the entity's ETag with the representation's ``suffix``), caching,
+    and Vary: Accept for a feed (its type follows Accept), Accept-Encoding when gzipped."""
+    out = {
+        "ETag": f'{entity.etag[:-1]}{suffix}"' if suffix else entity.etag,
+        "Last-Modified": formatdate(entity.last_modified.timestamp(), usegmt=True),
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+    }
+    vary = [name for name, on in (("Accept", feed), ("Accept-Encoding", zipped)) if on]
+    if vary:
+        out["Vary"] = ", ".join(vary)
+    return out
 
 
 class Pages:

@@ -25,12 +25,14 @@ from swfeed.atomicfile import atomic_write
 from swfeed.config import Config
 from swfeed.delivery.settings import unsubscribe_url
 from swfeed.digest.periods import period_label
-from swfeed.digest.views import SiteView, archive_url, issue_date, site_view
+from swfeed.digest.views import archive_url, issue_date
+from swfeed.feeds.build import stylesheet_url
+from swfeed.feeds.directory import index_url as feeds_index_url
 from swfeed.feeds.values import clean_text, rfc3339, to_uri
 from swfeed.feeds.xmlout import NS_ATOM, NS_XML, add, qname, serialize
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue, Headline
 from swfeed.store.issues import IssueRecord
-from swfeed.templating import render_template, site_templates
+from swfeed.templating import SiteView, render_template, site_templates, site_view
 
 FOLDER = "digest"
 INDEX_TEMPLATE = "archive_index.html.j2"
@@ -114,7 +116,14 @@ def render_index(config: Config, issues: Sequence[ListedIssue]) -> str:
     """The archive's ``index.html``."""
     env = site_templates(config)
     site: SiteView = site_view(config)
-    return render_template(env, INDEX_TEMPLATE, site=site, issues=issues, feed_url=feed_url(config))
+    return render_template(
+        env,
+        INDEX_TEMPLATE,
+        site=site,
+        issues=issues,
+        feed_url=feed_url(config),
+        feeds_url=feeds_index_url(config),
+    )
 
 
 def issues_feed(config: Config, issues: Sequence[ListedIssue], updated: datetime) -> bytes:
@@ -138,7 +147,7 @@ def issues_feed(config: Config, issues: Sequence[ListedIssue], updated: datetime
     add(author, qname(NS_ATOM, "name"), clean_text(config.site.author.name))
     for item in issues:
         _feed_entry(add(root, qname(NS_ATOM, "entry")), item)
-    return serialize(root)
+    return serialize(root, stylesheet_url(config))
 
 
 def _feed_entry(entry: etree._Element, item: ListedIssue) -> None:

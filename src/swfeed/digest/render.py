@@ -25,10 +25,10 @@ from swfeed.digest.checks import check_html
 from swfeed.digest.periods import period_label
 from swfeed.digest.select import Selection, keep_newest
 from swfeed.digest.settings import digest_settings
-from swfeed.digest.views import issue_date, issue_view, one_line, site_view
+from swfeed.digest.views import issue_date, issue_view, one_line
 from swfeed.errors import ConfigError, DigestError, Location
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN
-from swfeed.templating import render_template, template_env
+from swfeed.templating import render_template, site_view, template_env
 
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"

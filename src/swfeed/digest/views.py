@@ -15,21 +15,15 @@ from swfeed.config import Config
 from swfeed.digest.periods import long_date, period_label
 from swfeed.digest.select import Selection, group_by_category
 from swfeed.digest.settings import digest_settings
+from swfeed.languages import is_rtl, other_language
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, Article
 from swfeed.plaintext import truncate
 from swfeed.sanitize import absolute_url, plain_text
 
 SUMMARY_CHARS = 260
 FEATURED_SUMMARY_CHARS = 420
+LINK_TITLE_CHARS = 48
 HERO_WIDTH = 552
-
-
-@dataclass(frozen=True, slots=True)
-class SiteView:
-    title: str
-    url: str
-    logo: str | None
-    language: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,17 +43,24 @@ class ImageView:
 
 @dataclass(frozen=True, slots=True)
 class ArticleView:
+    """One story as the templates show it. ``short_title`` names the story in its "read
+    more" link; ``lang`` is its language tag when not the site's, ``dir`` "rtl" when that
+    language is written right to left (set on its title and summary)."""
+
     id: str
     title: str
     url: str
     read_more_url: str
     read_more_label: str
+    short_title: str
     external: bool
     date: str
     iso_date: str
     summary: str
     categories: tuple[str, ...]
     image: ImageView | None
+    lang: str | None = None
+    dir: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +84,6 @@ class IssueView:
     recipient: str = RECIPIENT_ADDRESS_TOKEN
 
 
-def site_view(config: Config) -> SiteView:
-    site = config.site
-    logo = str(site.logo) if site.logo else None
-    return SiteView(site.title, site.base_url, logo, site.language)
-
-
 def archive_url(config: Config, period: str) -> str:
     """Where the web copy of an issue is published."""
     return f"{config.output_base_url}digest/{period}.html"
@@ -108,18 +103,22 @@ def article_view(article: Article, config: Config, summary_chars: int) -> Articl
         where = article.external_source
         label = f"Full story at {where}" if where else "Read the full story"
     published = article.published.astimezone(config.site.zone)
+    lang = other_language(article.language, config.site.language)
     return ArticleView(
         id=article.id,
         title=one_line(article.title),
         url=url,
         read_more_url=external or url,
         read_more_label=label,
+        short_title=truncate(one_line(article.title), LINK_TITLE_CHARS),
         external=external is not None,
         date=long_date(published.date()),
         iso_date=published.isoformat(),
         summary=truncate(_summary_text(article), summary_chars),
         categories=tuple(one_line(name) for name in article.categories),
         image=_image_view(article, base),
+        lang=lang,
+        dir="rtl" if lang and is_rtl(lang) else None,
     )
 
 
