@@ -665,7 +665,7 @@ def _atom_feed_problems(
     )
     if selfs and selfs[0].get("type", "application/atom+xml") != "application/atom+xml":
         problems.append("feed/link[@rel=self]: type is not application/atom+xml")
-    problems += _atom_link_problems(links, "feed", unique_rels=True)
+    problems += _atom_link_problems(links, "feed")
     feed_id = _text(root.find(_atom("id")))
     problems += uri_problems(feed_id, "feed/id") + canonical_problems(feed_id, "feed/id")
     problems += rfc3339_problems(_text(root.find(_atom("updated"))), "feed/updated", now)
@@ -678,13 +678,15 @@ def _atom_feed_problems(
     return problems
 
 
-def _atom_link_problems(links: list[etree._Element], where: str, unique_rels: bool) -> list[str]:
+def _atom_link_problems(links: list[etree._Element], where: str) -> list[str]:
+    """Each link's attributes; one alternate per type and language (other rels, e.g. several
+    hubs, may repeat)."""
     problems: list[str] = []
     seen: set[tuple[str, str, str]] = set()
     for link in links:
         rel = link.get("rel", "alternate")
         key = (rel, link.get("type", ""), link.get("hreflang", ""))
-        if key in seen and (unique_rels or rel == "alternate"):
+        if key in seen and rel == "alternate":
             problems.append(f"{where}: duplicate link rel={rel} type={key[1]!r}")
         seen.add(key)
         if rel not in REGISTERED_RELS and not FULL_URI.match(rel):
@@ -737,7 +739,7 @@ def _atom_entry_problems(
         problems.append(f"{where}: no author in the entry or the feed")
     problems += _person_problems(authors, where)
     links = entry.findall(_atom("link"))
-    problems += _atom_link_problems(links, where, unique_rels=False)
+    problems += _atom_link_problems(links, where)
     content = entry.find(_atom("content"))
     summary = entry.find(_atom("summary"))
     if content is None and (

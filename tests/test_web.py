@@ -22,7 +22,7 @@ from swfeed.mailinglist.tokens import make_token
 from swfeed.mailinglist.unsubqueue import queue_path
 from swfeed.store import Database
 from swfeed.store.subscribers import Status, SubscriberStore
-from swfeed.web import accepts_gzip, server
+from swfeed.web import accepts_gzip, prefers_html, server
 from tests.smtpfixture import NOW, SECRET, write_config
 from tests.test_digest_support import document
 
@@ -65,11 +65,17 @@ def populate(public: Path) -> None:
     (public / ".secret").write_text("hidden")
 
 
-@contextmanager
-def running(config: Config) -> Iterator[Site]:
-    """The app for ``config`` on a real uvicorn server in a thread, and a client for it."""
+def listening_socket() -> socket.socket:
+    """A socket bound to a free port on 127.0.0.1 (know the port before the server runs)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
+    return listener
+
+
+@contextmanager
+def running(config: Config, listener: socket.socket | None = None) -> Iterator[Site]:
+    """The app for ``config`` on a real uvicorn server in a thread, and a client for it."""
+    listener = listener or listening_socket()
     port = listener.getsockname()[1]
     app_server = server(config, "127.0.0.1", port)
     thread = threading.Thread(target=app_server.run, kwargs={"sockets": [listener]}, daemon=True)
@@ -117,6 +123,82 @@ def test_feeds_get_their_media_types(site: Site, path: str, media_type: str) -> 
     response = site.client.get(path)
     assert response.status_code == 200
     assert response.headers["content-type"] == media_type
+
+
+CHROMIUM_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+    "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+)
+FIREFOX_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+FEEDPARSER_ACCEPT = (
+    "application/atom+xml,application/rdf+xml,application/rss+xml,application/x-netcdf,"
+    "application/xml;q=0.9,text/xml;q=0.2,*/*;q=0.1"
+)
+
+
+@pytest.mark.parametrize(
+    ("accept", "browser"),
+    [
+        (CHROMIUM_ACCEPT, True),
+        (FIREFOX_ACCEPT, True),
+        ("text/html", True),
+        (FEEDPARSER_ACCEPT, False),
+        ("application/rss+xml, application/atom+xml, application/xml, */*", False),
+        ("*/*", False),
+        ("", False),
+        ("text/html;q=0.5, application/rss+xml", False),
+        ("text/html;q=0, */*", False),
+    ],
+)
+def test_prefers_html_tells_browsers_from_feed_readers(accept: str, browser: bool) -> None:
+    """Browsers rank text/html above the feed type; readers, curl and no header do not."""
+    assert prefers_html(accept, "application/rss+xml") is browser
+
+
+@pytest.mark.parametrize(
+    ("path", "media_type"),
+    [
+        ("/feeds/rss.xml", "application/xml; charset=utf-8"),
+        ("/feeds/atom.xml", "application/xml; charset=utf-8"),
+        ("/feeds/feed.json", "application/json"),
+    ],
+)
+def test_browser_gets_the_same_feed_as_a_type_it_shows(
+    site: Site, path: str, media_type: str
+) -> None:
+    """A browser gets the feed's very bytes as plain XML (JSON), with Vary: Accept and an
+    ETag of its own; a feed reader still gets the feed type."""
+    shown = site.client.get(path, headers={"Accept": FIREFOX_ACCEPT})
+    read = site.client.get(path, headers={"Accept": FEEDPARSER_ACCEPT})
+    assert shown.headers["content-type"] == media_type
+    assert read.headers["content-type"].split(";")[0].endswith(("rss+xml", "atom+xml", "+json"))
+    assert shown.content == read.content
+    assert shown.headers["etag"] != read.headers["etag"]
+    assert "Accept" in shown.headers["vary"] and "Accept" in read.headers["vary"]
+
+
+def test_browser_representation_revalidates(site: Site) -> None:
+    """The browser's representation answers its own If-None-Match with 304."""
+    first = site.client.get("/feeds/rss.xml", headers={"Accept": CHROMIUM_ACCEPT})
+    again = site.client.get(
+        "/feeds/rss.xml",
+        headers={"Accept": CHROMIUM_ACCEPT, "If-None-Match": first.headers["etag"]},
+    )
+    assert again.status_code == 304
+
+
+def test_pages_do_not_vary_by_accept(site: Site) -> None:
+    """Only feeds change type with Accept; an HTML page is the same for everyone."""
+    response = site.client.get("/index.html", headers={"Accept": CHROMIUM_ACCEPT})
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "Accept" not in response.headers.get("vary", "").replace("Accept-Encoding", "")
+
+
+def test_opml_is_served_as_opml(site: Site) -> None:
+    """The list of feeds is text/x-opml, which feed readers import."""
+    site.file("feeds/feeds.opml").write_text('<?xml version="1.0"?><opml version="2.0"/>')
+    response = site.client.get("/feeds/feeds.opml")
+    assert response.headers["content-type"] == "text/x-opml; charset=utf-8"
 
 
 def test_response_carries_validators(site: Site) -> None:
