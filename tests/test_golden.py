@@ -22,7 +22,7 @@ from tests.feedcheck import check_atom, check_feed_file
 
 GOLDEN = ROOT / "tests" / "data" / "golden"
 NOW = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)  # Monday of 2026-W03, the digest time
-TEXT_SUFFIXES = {".xml", ".json", ".html"}
+TEXT_SUFFIXES = {".xml", ".json", ".html", ".opml", ".css"}
 
 
 @pytest.fixture(scope="module")
