@@ -1,9 +1,10 @@
 """A real HTTP server on 127.0.0.1 for tests: fixture files and hostile behaviours.
 
 ``FixtureServer`` runs ``ThreadingHTTPServer`` (HTTP/1.1, keep-alive) in a daemon thread and
-records every request it sees. Routes map a path to a handler; helpers below build the
-handlers: plain bodies, conditional GET, redirects, slow drips, huge and gzip-bomb bodies,
-status codes, and sequences of those. Unrouted paths (``/robots.txt`` included) are 404.
+records every request it sees (GET and POST, with what a POST sent). Routes map a path to a
+handler; helpers below build the handlers: plain bodies, conditional GET, redirects, slow
+drips, huge and gzip-bomb bodies, status codes, and sequences of those. Unrouted paths
+(``/robots.txt`` included) are 404.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ Handler = Callable[[BaseHTTPRequestHandler], None]
 
 @dataclass(frozen=True)
 class Seen:
-    """One request the server received."""
+    """One request the server received (``body``: what a POST sent)."""
 
     method: str
     path: str
     headers: dict[str, str]
+    body: bytes = b""
 
 
 def send(
@@ -189,8 +191,12 @@ class FixtureServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
                 seen = Seen(
-                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}
+                    self.command,
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length) if length else b"",
                 )
                 server.requests.append(seen)
                 handler = server.routes.get(self.path)
@@ -198,6 +204,8 @@ class FixtureServer:
                     send(self, 404, b"not found", {"Content-Type": "text/plain"})
                 else:
                     handler(self)
+
+            do_POST = do_GET  # noqa: N815 (the name http.server calls)
 
             def log_message(self, format: str, *args: Any) -> None:
                 return

@@ -18,6 +18,7 @@ from swfeed.daemon.service import Daemon
 from swfeed.sources.http import backoff_delay
 from swfeed.store.issues import IssueStore
 from tests.daemonsite import Site, make_site
+from tests.httpfixture import running, sequence, status
 
 NOW = datetime(2026, 3, 25, 12, tzinfo=UTC)
 
@@ -171,3 +172,38 @@ def test_broken_article_is_reported_once_not_at_every_fetch(daemon: Daemon, site
         daemon.fetch(NOW + timedelta(minutes=15))
     assert len(events(logs, "article_problem")) == 1
     assert "broken.md" in events(logs, "article_problem")[0]["error"]
+
+
+def hub_daemon(site: Site, hub_url: str) -> tuple[Daemon, DaemonLock]:
+    """A daemon whose config names ``hub_url`` as its WebSub hub (on 127.0.0.1)."""
+    text = site.config.read_text(encoding="utf-8").replace(
+        "feeds:\n  per_category: false\n",
+        "feeds:\n  per_category: false\n  websub:\n"
+        f"    hubs: [{hub_url}]\n    http: {{allow_private_addresses: true, retries: 0}}\n",
+    )
+    site.config.write_text(text, encoding="utf-8")
+    lock = DaemonLock(site.store)
+    lock.acquire()
+    return Daemon(
+        site.config, load_config(site.config), Clock(start=NOW, real_start=NOW), lock
+    ), lock
+
+
+def test_rebuild_pings_the_hub_and_a_failed_ping_is_retried(site: Site) -> None:
+    """After a rebuild the daemon pings its hub; a failed ping goes out at a later fetch
+    even when nothing changed; then fetches with nothing owed send nothing."""
+    with running() as hub:
+        hub.serve("/hub", sequence(status(503), status(204)))
+        daemon, lock = hub_daemon(site, hub.url("/hub"))
+        try:
+            with capture_logs() as logs:
+                daemon.fetch(NOW)
+                daemon.fetch(NOW + timedelta(minutes=15))
+                daemon.fetch(NOW + timedelta(minutes=30))
+        finally:
+            daemon.close()
+            lock.release()
+    assert len(events(logs, "feeds_built")) == 1
+    assert events(logs, "websub_failed")[0]["waiting"] == 3
+    assert events(logs, "websub_pinged")[0]["feeds"] == 3
+    assert len(hub.requests) == 4

@@ -176,6 +176,30 @@ def test_good_article_fields(fetch: Callable[..., FetchResult]) -> None:
     assert article.source == "site"
 
 
+def test_front_matter_language_is_the_articles(
+    folder: Path, fetch: Callable[..., FetchResult]
+) -> None:
+    """``language: pt_BR`` gives the article the tag ``pt-BR``."""
+    (folder / GOOD).unlink()
+    write(folder, "historia.md", article_text("Mulheres na paz", "language: pt_BR\n"))
+    assert one(fetch()).language == "pt-BR"
+
+
+def test_article_without_language_has_none(fetch: Callable[..., FetchResult]) -> None:
+    """No ``language`` means the site's: the article carries none of its own."""
+    assert one(fetch()).language is None
+
+
+def test_bad_language_names_line_and_fix(folder: Path, fetch: Callable[..., FetchResult]) -> None:
+    """A language that is no tag is an error at its line, with an example of a good one."""
+    (folder / GOOD).unlink()
+    path = write(folder, "bad.md", article_text("Story", "language: French language\n"))
+    text = error_text(fetch())
+    assert f"{path}:4:" in text
+    assert "language: not a language tag" in text
+    assert "pt-BR" in text
+
+
 def test_default_url_comes_from_file_name_without_date(
     folder: Path, fetch: Callable[..., FetchResult]
 ) -> None:

@@ -460,3 +460,58 @@ def test_feed_past_its_deadline_stops_and_saves_no_validators(server: FixtureSer
     assert result.articles == []
     assert "deadline passed; 2 entries are left for the next fetch" in str(result.errors[0])
     assert result.state == {}
+
+
+FRENCH_RSS = (
+    '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>T</title>'
+    "<link>https://t.example/</link><language>fr-FR</language>"
+    "<item><title>Paix</title><link>https://t.example/1</link>"
+    "<pubDate>Thu, 08 Jan 2026 10:00:00 GMT</pubDate></item>"
+    "<item><title>Salam</title><link>https://t.example/2</link><dc:language>ar</dc:language>"
+    "<pubDate>Thu, 08 Jan 2026 11:00:00 GMT</pubDate></item></channel></rss>"
+)
+MIXED_ATOM = (
+    '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en"><title>T</title><id>urn:x:t</id>'
+    "<updated>2026-01-08T10:00:00Z</updated>"
+    '<entry xml:lang="es"><title>Paz</title><id>urn:x:1</id><link href="https://t.example/1"/>'
+    "<updated>2026-01-08T10:00:00Z</updated></entry>"
+    '<entry><title>Peace</title><id>urn:x:2</id><link href="https://t.example/2"/>'
+    "<updated>2026-01-08T11:00:00Z</updated></entry></feed>"
+)
+MIXED_JSON = (
+    '{"version": "https://jsonfeed.org/version/1.1", "title": "T", "language": "en",'
+    ' "items": [{"id": "1", "url": "https://t.example/1", "title": "Pace", "language": "it",'
+    ' "date_published": "2026-01-08T10:00:00Z"},'
+    ' {"id": "2", "url": "https://t.example/2", "title": "Peace",'
+    ' "date_published": "2026-01-08T11:00:00Z"}]}'
+)
+
+
+def languages(result: FetchResult) -> dict[str, str | None]:
+    return {article.title: article.language for article in result.articles}
+
+
+def test_rss_channel_and_item_languages_are_kept(server: FixtureServer) -> None:
+    """An item takes its dc:language, else the channel's language."""
+    server.serve("/fr.rss", body(FRENCH_RSS, RSS))
+    assert languages(fetch(source(server, "/fr.rss"))) == {"Paix": "fr-FR", "Salam": "ar"}
+
+
+def test_atom_entry_language_other_than_the_sites_is_kept(server: FixtureServer) -> None:
+    """xml:lang on an entry counts; an entry in the site's language carries none."""
+    server.serve("/mixed.atom", body(MIXED_ATOM, ATOM))
+    assert languages(fetch(source(server, "/mixed.atom"))) == {"Paz": "es", "Peace": None}
+
+
+def test_json_feed_item_language_is_kept(server: FixtureServer) -> None:
+    """JSON Feed 1.1 items may say their language."""
+    server.serve("/mixed.json", body(MIXED_JSON, "application/feed+json"))
+    assert languages(fetch(source(server, "/mixed.json"))) == {"Pace": "it", "Peace": None}
+
+
+def test_feed_in_the_sites_language_stores_no_language(server: FixtureServer) -> None:
+    """The partner feed says <language>en</language>, as the site does: nothing to mark, and
+    the articles hash as they did before languages were kept (no edit after an upgrade)."""
+    result = fetch(source(server, "/feed.rss"))
+    assert {article.language for article in result.articles} == {None}
+    assert all("language" not in article.to_json_dict() for article in result.articles)

@@ -23,6 +23,7 @@ from swfeed.store import Database
 from swfeed.store.pings import PingStore
 
 CLIENT_NAME = "websub"
+PRIVATE_HINT = "for a hub on your own network set feeds.websub.http.allow_private_addresses: true"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,9 @@ def _ping(
 
 
 def _message(exc: Exception) -> str:
+    """What went wrong, for the log and ``swfeed status`` (with the fix where it is ours)."""
+    if isinstance(exc, FetchError) and exc.reason == "refused":
+        return f"{exc.message.removeprefix(f'source {CLIENT_NAME!r}: ')} ({PRIVATE_HINT})"
     if isinstance(exc, SwfeedError):
         return exc.message.removeprefix(f"source {CLIENT_NAME!r}: ")
     return f"unexpected {type(exc).__name__}: {exc}"
