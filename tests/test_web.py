@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,7 +22,8 @@ from swfeed.mailinglist.tokens import make_token
 from swfeed.mailinglist.unsubqueue import queue_path
 from swfeed.store import Database
 from swfeed.store.subscribers import Status, SubscriberStore
-from swfeed.web import accepts_gzip, prefers_html, server
+from swfeed.templating import SiteView
+from swfeed.web import accepts_gzip, page_policy, prefers_html, server
 from tests.smtpfixture import NOW, SECRET, write_config
 from tests.test_digest_support import document
 
@@ -193,6 +194,15 @@ def test_pages_do_not_vary_by_accept(site: Site) -> None:
     response = site.client.get("/index.html", headers={"Accept": CHROMIUM_ACCEPT})
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert "Accept" not in response.headers.get("vary", "").replace("Accept-Encoding", "")
+
+
+def test_page_policy_lets_only_the_logos_load() -> None:
+    """The pages' CSP allows images from the logos' origins and nothing else."""
+    site = SiteView("T", "https://www.example.org/", "https://cdn.example.org/l.png", "en")
+    dark = replace(site, logo_dark="https://img.example.net/d.png")
+    assert page_policy(site).endswith("; img-src https://cdn.example.org")
+    assert page_policy(dark).endswith("; img-src https://cdn.example.org https://img.example.net")
+    assert "img-src" not in page_policy(replace(site, logo=None))
 
 
 def test_opml_is_served_as_opml(site: Site) -> None:

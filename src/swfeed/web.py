@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -55,7 +55,7 @@ from swfeed.mailinglist.tokens import verify_token
 from swfeed.mailinglist.unsubqueue import NOTE, apply_queued, enqueue, try_apply
 from swfeed.store import Database
 from swfeed.store.subscribers import Status, SubscriberStore
-from swfeed.templating import render_template, site_templates, site_view
+from swfeed.templating import SiteView, render_template, site_templates, site_view
 
 CACHE_BODY_LIMIT = 2_000_000
 #: How long an unsubscribe waits for a busy store before it is queued instead.
@@ -75,8 +75,8 @@ _PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
 }
+_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
 
 
 def media_type(path: Path, head: bytes) -> str:
@@ -297,10 +297,19 @@ class Pages:
     def __init__(self, config: Config) -> None:
         self.env = site_templates(config)
         self.site = site_view(config)
+        self.headers = {**_PAGE_HEADERS, "Content-Security-Policy": page_policy(self.site)}
 
     def render(self, status: int, template: str, **context: Any) -> HTMLResponse:
         page = render_template(self.env, template, site=self.site, **context)
-        return HTMLResponse(page, status_code=status, headers=_PAGE_HEADERS)
+        return HTMLResponse(page, status_code=status, headers=self.headers)
+
+
+def page_policy(site: SiteView) -> str:
+    """The pages' Content-Security-Policy: nothing but inline styles, the form posting back,
+    and the logos from where they are published."""
+    logos = [urlsplit(url) for url in (site.logo, site.logo_dark) if url]
+    origins = sorted({f"{url.scheme}://{url.netloc}" for url in logos})
+    return f"{_PAGE_POLICY}; img-src {' '.join(origins)}" if origins else _PAGE_POLICY
 
 
 class Unsubscribe:

@@ -1,7 +1,7 @@
-"""The feeds as people see them, in a real browser (headless Chromium) through a real
+"""The pages people see, in a real browser (headless Chromium) through a real
 ``swfeed serve``: a feed opened in the browser reads as a page (its stylesheet, no XSLT),
-the feeds page fits a phone and a desktop, light and dark. Screenshots go to
-tests/artifacts/."""
+the feeds page, the archive and the server's own pages fit a phone and a desktop, light and
+dark, with the right logo. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ FITS = (
     "({scroll: document.documentElement.scrollWidth, view: window.innerWidth,"
     " widest: Math.max(...[...document.querySelectorAll('body *')]"
     ".map(e => e.getBoundingClientRect().right))})"
+)
+LOGO = (
+    "(i => [i.currentSrc, i.complete && i.naturalWidth > 0])(document.querySelector('.site img'))"
 )
 SHOWN = (
     "[...document.querySelectorAll('{selector}')]"
@@ -117,7 +120,7 @@ def test_feeds_page_fits_and_lists_every_feed(
     metrics = page.evaluate(FITS)
     links = page.evaluate("[...document.querySelectorAll('dd a')].map(a => a.href)")
     opml = page.evaluate("[...document.querySelectorAll('a')].some(a => a.href.endsWith('.opml'))")
-    logo = page.evaluate("document.querySelector('.site img').currentSrc")
+    logo, loaded = page.evaluate(LOGO)
     suffix = "-dark" if dark else ""
     page.screenshot(ARTIFACTS / f"feeds-index-{width}{suffix}.png")
     page.close()
@@ -127,6 +130,7 @@ def test_feeds_page_fits_and_lists_every_feed(
     assert f"{base}feeds/rss.xml" in links
     assert opml
     assert logo.endswith("logo-dark.png" if dark else "logo.png")
+    assert loaded
 
 
 def test_archive_links_to_the_feeds_page(browser: Browser, base: str) -> None:
@@ -154,3 +158,20 @@ def test_dark_logo_shows_in_the_dark_digest(browser: Browser, base: str) -> None
             page.screenshot(ARTIFACTS / "digest-600-dark-logo.png")
         page.close()
     assert widths == [[200, 0], [0, 200]]
+
+
+@pytest.mark.parametrize(("path", "name"), [("unsubscribe", "unsubscribe-help"), ("nope", "404")])
+@pytest.mark.parametrize("dark", [False, True])
+def test_server_pages_fit_a_phone_with_their_logo(
+    browser: Browser, base: str, path: str, name: str, dark: bool
+) -> None:
+    """The server's own pages (how to unsubscribe, not found) take the house's frame: they
+    fit 375 px and show the logo for the reader's colour scheme."""
+    page = browser.open(f"{base}{path}", 375, dark=dark, mobile=True)
+    metrics = page.evaluate(FITS)
+    logo, loaded = page.evaluate(LOGO)
+    page.screenshot(ARTIFACTS / f"{name}-375{'-dark' if dark else ''}.png")
+    page.close()
+    assert metrics["scroll"] <= 375, metrics
+    assert logo.endswith("logo-dark.png" if dark else "logo.png")
+    assert loaded, "the page's Content-Security-Policy must let the logo load"
