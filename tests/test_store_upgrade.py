@@ -19,12 +19,15 @@ from swfeed.cli import main
 from swfeed.config import load_config
 from swfeed.delivery.outbox import outbox_folder
 from swfeed.store import Database
+from swfeed.store.articles import ArticleStore
 from swfeed.store.deliveries import DeliveryStore, State
 from swfeed.store.issues import IssueStore
+from swfeed.store.pings import PingStore
 from swfeed.store.schema import MIGRATIONS
 from tests.conftest import ROOT
 
 RELEASE_0_1 = ROOT / "tests" / "data" / "stores" / "release-0.1.sqlite3"
+NOW = datetime(2026, 11, 30, 10, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -95,3 +98,19 @@ def test_a_row_0_1_left_in_flight_stays_unknown_after_the_upgrade(site: Path) ->
         ledger = DeliveryStore(db)
         assert len(ledger.recover_in_flight("2026-W49", datetime(2026, 12, 1, tzinfo=UTC))) == 1
         assert ledger.counts("2026-W49")[State.UNKNOWN] == 1
+
+
+def test_the_upgraded_store_keeps_what_hubs_are_owed(site: Path) -> None:
+    """Migration 7 adds the WebSub ledger: an upgraded store records owed pings, reads
+    them back and forgets them once sent; its articles are not touched."""
+    store = site.parent.parent / "var" / "swfeed.sqlite3"
+    with Database(store) as db:
+        before = ArticleStore(db).count()
+        pings = PingStore(db)
+        hub, feed = "https://hub.example.org/", "https://www.securitywomen.org/feeds/rss.xml"
+        pings.queue([hub], [feed], NOW)
+        assert pings.due(hub, NOW) == [feed]
+        pings.done(hub, [feed], NOW, "ok (HTTP 204)")
+        assert pings.summary(hub).pending == 0
+        assert pings.summary(hub).last_result == "ok (HTTP 204)"
+        assert ArticleStore(db).count() == before == 9

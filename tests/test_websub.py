@@ -14,12 +14,14 @@ import pytest
 from lxml import etree
 
 from swfeed import pipeline
+from swfeed.cli import main
 from swfeed.config import Config
 from swfeed.status import gather_status, render_text, to_json
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 from swfeed.store.pings import PingStore
 from swfeed.websub import HubReport
+from tests.conftest import MINIMAL_CONFIG, WriteConfig
 from tests.feedcheck import ATOM, SITE, check_feed_file, sample_article, sample_config
 from tests.httpfixture import FAST_HTTP, FixtureServer, running, sequence, status
 
@@ -224,3 +226,19 @@ def test_status_of_a_hub_never_pinged(tmp_path: Path, db: Database) -> None:
     """A hub configured but not yet pinged says so."""
     config = websub_config(tmp_path, "https://hub.example.org/")
     assert "https://hub.example.org/: never pinged" in render_text(gather_status(config, db, NOW))
+
+
+def test_build_command_reports_a_failing_hub_and_succeeds(
+    write_config: WriteConfig, hub: FixtureServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`swfeed build` exits 0 with a failing hub, and says what waits and until when."""
+    hub.serve("/broken", status(500))
+    websub = (
+        f"feeds:\n  websub:\n    hubs: [{hub.url('/broken')}]\n"
+        "    http: {allow_private_addresses: true, retries: 0}\n"
+    )
+    path = write_config(MINIMAL_CONFIG + websub)
+    assert main(["--config", str(path), "build"]) == 0
+    out = capsys.readouterr().out
+    assert f"websub: {hub.url('/broken')}: FAILED, 3 changed feeds waiting (retried from " in out
+    assert "the server answered HTTP 500" in out
