@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from build_feeds import NOW, fill_store, make_config
+from timing import print_figures
 
 from swfeed.feeds.build import WriteReport, load_feed_articles, write_feeds
 from swfeed.feeds.directory import write_directory
@@ -36,12 +37,6 @@ def timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
-
-
-def describe(name: str, timings: list[float]) -> str:
-    median = statistics.median(timings) * 1000
-    low, high = min(timings) * 1000, max(timings) * 1000
-    return f"{name}: median {median:7.1f} ms  (min {low:.1f}, max {high:.1f})"
 
 
 def main() -> None:
@@ -82,9 +77,9 @@ def main() -> None:
     ratio = statistics.median(directory) / statistics.median(baseline)
     added = (statistics.median(directory) - statistics.median(baseline)) * 1000
     print(f"{args.articles} articles, {args.categories} categories, {args.runs} runs, A B A B")
-    print(describe("A rebuild, feeds only (baseline)", baseline))
-    print(describe("B rebuild + feeds page/OPML/css ", directory))
-    print(describe("C the three files alone          ", alone))
+    print_figures("A rebuild, feeds only (baseline)", baseline)
+    print_figures("B rebuild + feeds page/OPML/css ", directory)
+    print_figures("C the three files alone          ", alone)
     print(f"B / A: {ratio:.3f}x  (B - A: {added:+.1f} ms)")
 
 
