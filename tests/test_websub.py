@@ -4,6 +4,7 @@ server on 127.0.0.1); a failing hub is retried later and never fails the build."
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -202,6 +203,19 @@ def test_a_hub_taken_out_of_the_config_is_owed_nothing(
     pipeline.notify_hubs(websub_config(tmp_path, hub.url("/hub")), db, NOW)
     assert PingStore(db).summary(hub.url("/old")).pending == 0
     assert pipeline.notify_hubs(websub_config(tmp_path, hub.url("/old")), db, NOW) == []
+
+
+def test_no_ping_starts_once_swfeed_is_asked_to_stop(
+    tmp_path: Path, db: Database, hub: FixtureServer
+) -> None:
+    """SIGTERM (the stop event) ends the pinging; what was not sent stays owed."""
+    config = websub_config(tmp_path, hub.url("/hub"))
+    pipeline.build(config, db, NOW)
+    stop = threading.Event()
+    stop.set()
+    assert pipeline.notify_hubs(config, db, NOW, stop) == []
+    assert hub.requests == []
+    assert PingStore(db).summary(hub.url("/hub")).pending == len(FEEDS)
 
 
 # --- status -------------------------------------------------------------------------------

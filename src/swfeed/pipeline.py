@@ -173,11 +173,14 @@ def build(config: Config, db: Database, now: datetime) -> WriteReport:
     return report
 
 
-def notify_hubs(config: Config, db: Database, now: datetime) -> list[HubReport]:
-    """Send the WebSub pings that are due (after ``build``); never raises for a hub."""
+def notify_hubs(
+    config: Config, db: Database, now: datetime, stop: threading.Event | None = None
+) -> list[HubReport]:
+    """Send the WebSub pings that are due (after ``build``); never raises for a hub. With
+    ``stop`` set no further ping starts (the rest stay owed)."""
     if not config.feeds.websub.hubs:
         return []
-    return websub.notify_hubs(config, db, now)
+    return websub.notify_hubs(config, db, now, stop=stop)
 
 
 def copy_media(config: Config, report: WriteReport) -> None:

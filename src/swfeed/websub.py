@@ -11,6 +11,7 @@ so nothing is lost to a crash or a restart.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,21 +52,26 @@ def notify_hubs(
     db: Database,
     now: datetime,
     *,
+    stop: threading.Event | None = None,
     session: FetchSession | None = None,
     policy: AddressPolicy | None = None,
 ) -> list[HubReport]:
-    """Send every ping that is due; record what each hub took and when to retry the rest."""
+    """Send every ping that is due; record what each hub took and when to retry the rest.
+
+    With ``stop`` set (SIGTERM) no further ping starts; those left stay owed, due as before.
+    """
     hubs = hubs_of(config)
     store = PingStore(db)
     store.forget_other_hubs(hubs)
     session = session or FetchSession.for_config(config)
+    stop = stop or threading.Event()
     reports = []
     for hub in hubs:
         topics = store.due(hub, now)
-        if topics:
+        if topics and not stop.is_set():
             client = HttpClient(CLIENT_NAME, config.feeds.websub.http, session, policy=policy)
             with client:
-                reports.append(_ping(hub, topics, client, store, now))
+                reports.append(_ping(hub, topics, client, store, now, stop))
     return reports
 
 
@@ -76,12 +82,19 @@ def next_due(config: Config, db: Database) -> datetime | None:
 
 
 def _ping(
-    hub: str, topics: Sequence[str], client: HttpClient, store: PingStore, now: datetime
+    hub: str,
+    topics: Sequence[str],
+    client: HttpClient,
+    store: PingStore,
+    now: datetime,
+    stop: threading.Event,
 ) -> HubReport:
     """Ping ``hub`` for each topic in turn; at the first failure the rest wait with it."""
     taken: list[str] = []
     result = ""
     for topic in topics:
+        if stop.is_set():
+            break
         try:
             page = client.post_form(hub, [("hub.mode", "publish"), ("hub.url", topic)])
         except Exception as exc:  # whatever goes wrong, the build goes on; retried later
@@ -94,7 +107,7 @@ def _ping(
         taken.append(topic)
         result = f"ok (HTTP {page.status})"
     store.done(hub, taken, now, result)
-    return HubReport(hub, tuple(taken))
+    return HubReport(hub, tuple(taken), waiting=len(topics) - len(taken))
 
 
 def _message(exc: Exception) -> str:

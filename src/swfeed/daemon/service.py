@@ -197,7 +197,7 @@ class Daemon:
 
     def notify_hubs(self, now: datetime) -> None:
         """Send the WebSub pings due; note when the next retry is (none: nothing owed)."""
-        for report in pipeline.notify_hubs(self.config, self.db, now):
+        for report in pipeline.notify_hubs(self.config, self.db, now, self.stop):
             log_hub(report)
         self.hubs_due = websub.next_due(self.config, self.db)
 
@@ -271,7 +271,7 @@ def log_source(report: pipeline.SourceReport, articles: ArticleStore, seen: set[
 def log_hub(report: HubReport) -> None:
     """One line per hub pinged: the feeds it took, or the error and the next attempt."""
     if report.error is None:
-        log.info("websub_pinged", hub=report.hub, feeds=len(report.pinged))
+        log.info("websub_pinged", hub=report.hub, feeds=len(report.pinged), waiting=report.waiting)
         return
     log.warning(
         "websub_failed",
