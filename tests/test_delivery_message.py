@@ -84,13 +84,14 @@ EXPECTED_HEADERS = {
     "List-Id",
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
+    "Feedback-ID",
     "MIME-Version",
     "Content-Type",
 }
 
 
 def test_message_has_every_header() -> None:
-    """From, To, Subject, Date, Message-ID, List-Id and the List-Unsubscribe pair are there."""
+    """From, To, Subject, Date, Message-ID, List-Id, Feedback-ID and List-Unsubscribe are there."""
     message = parse(template().render(Recipient("ann@example.com", "Ann Smith")))
     assert set(message.keys()) == EXPECTED_HEADERS
     assert message["To"] == "Ann Smith <ann@example.com>"

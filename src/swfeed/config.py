@@ -439,6 +439,12 @@ class SmtpConfig(_Model):
     ca_file: ConfigPath | None = Field(
         None, description="Extra CA certificates (PEM) to trust for the relay's TLS certificate."
     )
+    slow_down_delay: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds to wait after the relay says 421 (e.g. '421 4.4.2 rate exceeded') "
+        "before the next message; doubled for each 421 in a row, up to 10 minutes.",
+    )
 
     @model_validator(mode="after")
     def _one_tls_mode(self) -> SmtpConfig:
@@ -455,6 +461,41 @@ class SmtpConfig(_Model):
                 "starttls: true (or tls: true), or allow_plaintext_login: true for a relay "
                 "on this machine"
             )
+        return self
+
+
+class DkimConfig(_Model):
+    domain: str = Field(
+        max_length=253,
+        pattern=r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$",
+        description="The signing domain (d=): the From address's domain or its parent, so "
+        "DMARC sees the signature aligned.",
+    )
+    selector: str = Field(
+        pattern=r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,62})$",
+        description="Selector of the RSA key: its public key is published at "
+        "SELECTOR._domainkey.DOMAIN (`swfeed doctor` prints the record).",
+    )
+    private_key_file: ConfigPath = Field(
+        description="The RSA private key (PEM, 2048 bits or more), e.g. made with "
+        "`openssl genrsa -out dkim.pem 2048`. Keep it readable by swfeed only."
+    )
+    ed25519_selector: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,62})$",
+        description="Selector of an optional second, Ed25519 key (RFC 8463): each message "
+        "then carries both signatures.",
+    )
+    ed25519_key_file: ConfigPath | None = Field(
+        None,
+        description="The Ed25519 private key: PEM (`openssl genpkey -algorithm ed25519`) or "
+        "the 32-byte seed in base64.",
+    )
+
+    @model_validator(mode="after")
+    def _ed25519_pair(self) -> DkimConfig:
+        if (self.ed25519_selector is None) != (self.ed25519_key_file is None):
+            raise ValueError("set both ed25519_selector and ed25519_key_file, or neither")
         return self
 
 
@@ -495,11 +536,73 @@ class DeliveryConfig(_Model):
     max_attempts: Int = Field(
         8, ge=1, description="Attempts per message before a deferred one is marked failed."
     )
+    dkim: DkimConfig | None = Field(
+        None, description="Sign every message with DKIM (RSA, optionally Ed25519 as well)."
+    )
+    bounce_address: EmailStr | None = Field(
+        None,
+        description="Where bounces go, e.g. bounces@news.example.org: each message's envelope "
+        "sender becomes bounces+TOKEN@... (VERP), a signed token naming issue and recipient. "
+        "Needs unsubscribe_secret (it signs the tokens).",
+    )
+    max_bounce_rate: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="Pause a send (status paused) when the issue's hard-bounce rate passes "
+        "this share of the messages handed over (0.05: 5%).",
+    )
+    bounce_rate_after: Int = Field(
+        100, ge=1, description="Judge the hard-bounce rate only after this many messages."
+    )
 
     @model_validator(mode="after")
     def _smtp_needs_host(self) -> DeliveryConfig:
         if self.method == "smtp" and self.smtp is None:
             raise ValueError("method is smtp but there is no smtp: section with a host")
+        return self
+
+
+class ImapConfig(_Model):
+    host: str = Field(description="The IMAP server; reached over TLS (IMAPS).")
+    port: Int = Field(993, ge=1, le=65535, description="IMAPS port.")
+    username: str = Field(description="Login name of the bounce mailbox.")
+    password: SecretStr = Field(
+        description="Login password; reference an environment variable: ${SWFEED_IMAP_PASSWORD}."
+    )
+    folder: str = Field("INBOX", description="The folder bounces arrive in.")
+    done_folder: str = Field(
+        "swfeed-done",
+        description="Handled mails are flagged \\Seen and moved here (created if missing); "
+        "nothing is deleted.",
+    )
+    ca_file: ConfigPath | None = Field(
+        None, description="Extra CA certificates (PEM) to trust for the server's certificate."
+    )
+    timeout: float = Field(30.0, gt=0, description="Seconds to wait for the server.")
+
+
+class BouncesConfig(_Model):
+    maildir: ConfigPath | None = Field(
+        None,
+        description="A Maildir folder the bounce address delivers to: mails are read from "
+        "new/ and moved to cur/ once handled.",
+    )
+    imap: ImapConfig | None = Field(None, description="Or an IMAP mailbox (over TLS).")
+    soft_limit: Int = Field(
+        3,
+        ge=1,
+        description="Mark an address bounced after soft bounces (4.x.x, 5.2.2 mailbox full) "
+        "on this many issues in a row.",
+    )
+    check_every: Duration = Field(
+        timedelta(minutes=15), description="How often `swfeed run` reads the bounce mailbox."
+    )
+
+    @model_validator(mode="after")
+    def _one_mailbox(self) -> BouncesConfig:
+        if (self.maildir is None) == (self.imap is None):
+            raise ValueError("set exactly one of maildir and imap")
         return self
 
 
@@ -577,6 +680,9 @@ class Config(_Model):
     feeds: FeedsConfig = Field(default_factory=FeedsConfig, description="Feed options.")
     digest: DigestConfig | None = Field(None, description="The weekly digest email.")
     delivery: DeliveryConfig | None = Field(None, description="How the digest is sent.")
+    bounces: BouncesConfig | None = Field(
+        None, description="The mailbox bounces and complaints arrive in (`swfeed bounces`)."
+    )
     schedule: ScheduleConfig = Field(
         default_factory=ScheduleConfig, description="When `swfeed run` does what."
     )

@@ -148,7 +148,8 @@ def build_template(
     """
     boundary = "=_swfeed_" + hashlib.sha256(issue.html.encode()).hexdigest()[:24]
     subject = TEST_SUBJECT_PREFIX + issue.subject if test else issue.subject
-    parts = _headers(subject, settings, date, boundary, test)
+    feedback = feedback_id(issue.period, settings, test)
+    parts = _headers(subject, settings, date, boundary, test, feedback)
     parts.append(_part_head(boundary, "text/plain"))
     parts += _qp_body(issue.text, Slot.TEXT_URL, Slot.TEXT_ADDRESS)
     parts.append(_part_head(boundary, "text/html"))
@@ -165,8 +166,21 @@ def dot_stuff(data: bytes) -> bytes:
     return _LINE_START_DOT.sub(b"..", data)
 
 
+def feedback_id(period: str, settings: MessageSettings, test: bool = False) -> str:
+    """Gmail's ``Feedback-ID`` (campaign:type:list:sender): ``2026-W48:digest:LIST-ID:DOMAIN``;
+    a test copy has the type ``test``, so its complaints are never counted with the issue's."""
+    kind = "test" if test else "digest"
+    domain = settings.from_address.rpartition("@")[2]
+    return f"{period}:{kind}:{settings.list_id}:{domain}"
+
+
 def _headers(
-    subject: str, settings: MessageSettings, date: datetime, boundary: str, test: bool
+    subject: str,
+    settings: MessageSettings,
+    date: datetime,
+    boundary: str,
+    test: bool,
+    feedback: str,
 ) -> list[bytes | Slot]:
     """The header block, with slots for the per-recipient To, Message-ID, List-Unsubscribe."""
     before = [
@@ -180,6 +194,7 @@ def _headers(
     after.append(f"List-Id: {phrase(settings.list_name, 'List-Id')} <{settings.list_id}>")
     if settings.unsubscribe_url:
         after.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    after.append(f"Feedback-ID: {feedback}")
     if test:
         after.append(TEST_HEADER)
     after += [

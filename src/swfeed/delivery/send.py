@@ -17,7 +17,18 @@
 6. stops early, leaving the rest for the next run, on ``stop_event`` (after the message in
    flight), after ``max_consecutive_errors`` errors in a row, or on a ``DeliveryError``;
 7. stops with ``BusyError``, sending nothing more, when it finds it lost the lock (its
-   heartbeat or a claim fails): another sender took over while this one was stopped.
+   heartbeat or a claim fails): another sender took over while this one was stopped;
+8. puts the issue on hold (status ``paused``) when its hard-bounce rate passes
+   ``delivery.max_bounce_rate`` after ``delivery.bounce_rate_after`` messages: the list may
+   be stale or bought, and sending on would hurt the sender's name. Only the admin resumes
+   it (``resume=True``, ``digest send --resume``); the rate is then judged afresh on what
+   that run sends;
+9. after a ``421`` (the relay says slow down) waits before the next message, twice as long
+   for each 421 in a row (``delivery.smtp.slow_down_delay``, at most ten minutes).
+
+Each message's envelope sender is a VERP address naming issue and recipient when
+``delivery.bounce_address`` is set (see ``verp``); every message goes out through
+``outgoing.open_transport``, which signs it when ``delivery.dkim`` is set.
 """
 
 from __future__ import annotations
@@ -31,21 +42,27 @@ from datetime import datetime, timedelta
 
 from swfeed.config import Config
 from swfeed.delivery.message import MessageTemplate, Recipient, build_template
-from swfeed.delivery.outbox import OutboxTransport, outbox_folder
-from swfeed.delivery.settings import delivery_config, message_settings
-from swfeed.delivery.smtp import SmtpTransport
+from swfeed.delivery.outgoing import open_transport
+from swfeed.delivery.settings import delivery_config, message_settings, verp_settings
 from swfeed.delivery.transport import Attempt, Envelope, Transport
+from swfeed.delivery.verp import Kind, Verp
 from swfeed.errors import BusyError, DeliveryError
 from swfeed.mailinglist.unsubqueue import apply_queued
 from swfeed.models import DigestIssue
 from swfeed.store import Database
+from swfeed.store.bounces import BounceStore
 from swfeed.store.deliveries import CLAIMED, OPEN, Delivery, DeliveryStore, Fence, Outcome, State
+from swfeed.store.issues import IssueStore
 from swfeed.store.locks import LockHolder, LockStore, new_owner
 from swfeed.store.subscribers import Status, SubscriberStore
 
 SEND_LOCK = "send"
 HEARTBEAT_SECONDS = 30.0
 MAX_BACKOFF = timedelta(days=1)
+MAX_SLOW_DOWN = 600.0
+PAUSED = "paused"
+#: Messages between two looks at the issue's hard-bounce rate.
+RATE_CHECK_EVERY = 10
 
 Clock = Callable[[], datetime]
 
@@ -61,6 +78,8 @@ class SendSummary:
     paused: str | None = None
     stopped: bool = False
     retried: int = 0
+    on_hold: bool = False
+    slowed: int = 0
 
     @property
     def done(self) -> bool:
@@ -84,14 +103,6 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-def open_transport(config: Config) -> Transport:
-    """The configured way of handing messages over: the outbox Maildir or an SMTP relay."""
-    delivery = delivery_config(config)
-    if delivery.method == "smtp" and delivery.smtp is not None:
-        return SmtpTransport(delivery.smtp)
-    return OutboxTransport(outbox_folder(config))
-
-
 def lock_stale_after(config: Config) -> timedelta:
     """How long without a heartbeat before a ``send`` lock counts as abandoned."""
     delivery = config.delivery
@@ -109,34 +120,95 @@ def send_issue(
     transport: Transport | None = None,
     *,
     retry_unknown: bool = False,
+    resume: bool = False,
 ) -> SendSummary:
     """Send ``issue`` to its recipients, resuming where an earlier run stopped.
 
     ``retry_unknown`` first puts rows with an unknown outcome back (under the lock, so a
-    busy store changes nothing).
+    busy store changes nothing). An issue on hold (``paused``) is sent on only with
+    ``resume``; without it the summary says so and nothing is sent.
     """
     template = build_template(issue, message_settings(config), now_fn())
+    verp = verp_settings(config)
     lock = SendLock.take(LockStore(db, lock_stale_after(config)), issue.period, now_fn)
     try:
         apply_queued(db, now_fn())  # unsubscribes a busy store made `swfeed serve` queue
         ledger = DeliveryStore(db)
+        held = IssueStore(db).status_of(issue.period) == PAUSED
+        if held and not resume:
+            return SendSummary(
+                issue.period, ledger.counts(issue.period), paused=_held(issue.period), on_hold=True
+            )
+        watch = _BounceWatch(BounceStore(db), config, issue.period, now_fn() if held else None)
+        if held:
+            IssueStore(db).set_status(issue.period, "sending", now_fn(), "resumed by the admin")
         retried = ledger.retry_unknown(issue.period, now_fn()) if retry_unknown else 0
         recovered = ledger.recover_in_flight(issue.period, now_fn())
         ledger.freeze(issue.period, now_fn())
         stop = stop_event or threading.Event()
-        run = _Run(config, ledger, template, now_fn, stop, lock, progress)
+        run = _Run(config, ledger, template, now_fn, stop, lock, progress, verp, watch)
         active = transport or open_transport(config)
         try:
             run.run(active)
         finally:
             active.close()
         ledger.finish(issue.period, now_fn())
+        if run.on_hold:
+            IssueStore(db).set_status(issue.period, PAUSED, now_fn(), run.paused)
         totals = ledger.counts(issue.period)
     finally:
         lock.release()
     return SendSummary(
-        issue.period, totals, run.counts, recovered, run.paused, run.stopped, retried
+        issue.period,
+        totals,
+        run.counts,
+        recovered,
+        run.paused,
+        run.stopped,
+        retried,
+        run.on_hold,
+        run.slowed,
     )
+
+
+def _held(period: str) -> str:
+    return (
+        f"issue {period} is paused: its hard-bounce rate passed delivery.max_bounce_rate; "
+        f"see `swfeed status` and `swfeed bounces`, then resume with "
+        f"`swfeed digest send --period {period} --resume`"
+    )
+
+
+class _BounceWatch:
+    """Judges an issue's hard-bounce rate while it is sent.
+
+    ``since`` None: over the whole issue (every run's messages and every hard bounce);
+    after the admin resumed a paused issue: over the messages and bounces since then.
+    """
+
+    def __init__(
+        self, bounces: BounceStore, config: Config, period: str, since: datetime | None
+    ) -> None:
+        delivery = delivery_config(config)
+        self.bounces = bounces
+        self.period = period
+        self.since = since
+        self.limit = delivery.max_bounce_rate
+        self.after = delivery.bounce_rate_after
+
+    def verdict(self, handed_this_run: int) -> str | None:
+        """Why the issue must pause now, or None."""
+        if self.since is None:
+            rates = self.bounces.rates(self.period)
+            handed, hard = rates.handed_over, rates.hard
+        else:
+            handed, hard = handed_this_run, self.bounces.hard_since(self.period, self.since)
+        if handed < self.after or hard <= self.limit * handed:
+            return None
+        return (
+            f"paused: {hard} hard bounces in {handed} messages ({hard / handed:.1%}) passed "
+            f"delivery.max_bounce_rate {self.limit:.1%}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,8 +279,16 @@ class _Run:
         stop_event: threading.Event,
         lock: SendLock,
         progress: ProgressCallback | None,
+        verp: Verp | None = None,
+        watch: _BounceWatch | None = None,
     ) -> None:
         self.delivery = delivery_config(config)
+        smtp = self.delivery.smtp
+        self.slow_down_delay = smtp.slow_down_delay if smtp is not None else 5.0
+        self.verp = verp
+        self.watch = watch
+        self.on_hold = False
+        self.slowed = self.slow_downs_in_a_row = 0
         self.ledger = ledger
         self.template = template
         self.now = now_fn
@@ -263,9 +343,10 @@ class _Run:
         if self.stopped:
             return
         template = self.template
-        envelope = Envelope(
-            template.settings.from_address, row.address, template.id_for(row.address)
-        )
+        sender = template.settings.from_address
+        if self.verp is not None:
+            sender = self.verp.sender(Kind.ISSUE, row.address, template.period)
+        envelope = Envelope(sender, row.address, template.id_for(row.address))
         message = template.render(Recipient(row.address, row.name), transport.dot_stuffed)
         claim = _Claim(self.ledger, template.period, row.address, self.now, self.lock.fence)
         try:
@@ -284,6 +365,18 @@ class _Run:
             self.lock.beat()  # the claim failed: stop here if the lock was lost, else skip it
             return
         self._settle(row, self._outcome(row, attempt), claimed=claim.claimed)
+        self._slow_down(attempt)
+
+    def _slow_down(self, attempt: Attempt) -> None:
+        """After a 421, wait (doubling for each one in a row); a message sent resets it."""
+        if not attempt.slow_down:
+            if attempt.state is State.SENT:
+                self.slow_downs_in_a_row = 0
+            return
+        self.slowed += 1
+        self.slow_downs_in_a_row += 1
+        delay = slow_down_wait(self.slow_down_delay, self.slow_downs_in_a_row)
+        self.stop_event.wait(delay)
 
     def _outcome(self, row: Delivery, attempt: Attempt) -> Outcome:
         if attempt.state is not State.DEFERRED:
@@ -308,8 +401,19 @@ class _Run:
             self._last_beat = time.monotonic()
             self.lock.beat()
 
+    def _judge_bounces(self) -> None:
+        """Every few messages, put the issue on hold if its hard-bounce rate is too high."""
+        handed = sum(self.counts[s] for s in (State.SENT, State.FAILED, State.UNKNOWN))
+        if self.watch is None or handed % RATE_CHECK_EVERY:
+            return
+        verdict = self.watch.verdict(handed)
+        if verdict is not None:
+            self.paused, self.on_hold = verdict, True
+
     def _count(self, row: Delivery, outcome: Outcome) -> None:
         self.counts[outcome.state] += 1
+        if outcome.state is not State.DEFERRED:
+            self._judge_bounces()
         if outcome.state in (State.SENT, State.SKIPPED):
             self.errors_in_a_row = 0
         else:
@@ -327,6 +431,11 @@ class _Run:
             if wait > 0:
                 self.stop_event.wait(wait)
         self._last_start = time.monotonic()
+
+
+def slow_down_wait(first: float, in_a_row: int) -> float:
+    """Seconds to wait after the ``in_a_row``-th 421 in a row: first, 2×, 4×, … ≤ 10 min."""
+    return min(first * 2.0 ** (in_a_row - 1), MAX_SLOW_DOWN)
 
 
 @dataclass(slots=True)
@@ -356,7 +465,11 @@ def send_test(config: Config, issue: DigestIssue, address: str, now: datetime) -
     Message-ID of its own, so it is never mistaken for (or replaces) a subscriber's copy.
     """
     template = build_template(issue, message_settings(config), now, test=True)
-    envelope = Envelope(template.settings.from_address, address, template.id_for(address))
+    verp = verp_settings(config)
+    sender = template.settings.from_address
+    if verp is not None:
+        sender = verp.sender(Kind.TEST, address, issue.period)
+    envelope = Envelope(sender, address, template.id_for(address))
     transport = open_transport(config)
     message = template.render(Recipient(address), transport.dot_stuffed)
     try:

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from swfeed.config import Config, DeliveryConfig
 from swfeed.delivery.message import MessageSettings
+from swfeed.delivery.verp import Verp, check_bounce_address
 from swfeed.errors import DeliveryError
 from swfeed.mailinglist.addresses import SubscriberError, normalize_address
 
@@ -69,6 +70,23 @@ def message_settings(config: Config) -> MessageSettings:
         unsubscribe_mailto=mailto,
         secret=secret,
     )
+
+
+def verp_settings(config: Config) -> Verp | None:
+    """The VERP bounce address and its signing secret, when ``delivery.bounce_address`` is set."""
+    delivery = config.delivery
+    if delivery is None or delivery.bounce_address is None:
+        return None
+    bounce_address = _address(delivery.bounce_address, "bounce_address") or ""
+    check_bounce_address(bounce_address)
+    secret = unsubscribe_secret(config)
+    if secret is None:
+        raise DeliveryError(
+            "delivery.bounce_address needs a secret to sign its tokens",
+            hint="Set delivery.unsubscribe_secret: ${SWFEED_UNSUBSCRIBE_SECRET} (a long random "
+            "value), or remove delivery.bounce_address.",
+        )
+    return Verp(bounce_address, (secret,))
 
 
 def _address(value: str | None, key: str) -> str | None:

@@ -43,7 +43,7 @@ def classify(code: int, reply: bytes | str) -> Attempt:
         return Attempt(State.SENT, summary)
     if 500 <= code < 600:
         return Attempt(State.FAILED, summary, bounced=bool(_BOUNCE.match(text)))
-    return Attempt(State.DEFERRED, summary)
+    return Attempt(State.DEFERRED, summary, slow_down=code == 421)
 
 
 def tls_context(config: SmtpConfig) -> ssl.SSLContext:

@@ -20,11 +20,15 @@ class Envelope:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """What happened to one message: sent, deferred, failed (maybe bounced) or unknown."""
+    """What happened to one message: sent, deferred, failed (maybe bounced) or unknown.
+
+    ``slow_down``: the relay asked us to (421, e.g. ``421 4.4.2 rate exceeded``); the sender
+    waits before the next message, longer for each 421 in a row."""
 
     state: State
     reply: str
     bounced: bool = False
+    slow_down: bool = False
 
 
 def nothing() -> None:

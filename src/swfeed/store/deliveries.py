@@ -23,6 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from swfeed.store import Database, utc_text
+from swfeed.store.bounces import BounceEvent, EventKind, insert_event
 
 
 class State(StrEnum):
@@ -207,6 +208,8 @@ class DeliveryStore:
                     " WHERE address = ? AND status = 'active'",
                     (utc_text(now), outcome.reply[:500], address),
                 )
+                event = BounceEvent(period, address, EventKind.HARD, None, outcome.reply, "smtp")
+                insert_event(conn, event, now)
             return cursor.rowcount > 0
 
     def counts(self, period: str) -> dict[State, int]:

@@ -24,7 +24,7 @@ from swfeed.errors import DigestError, StoreError
 from swfeed.models import Article, DigestIssue, Headline
 from swfeed.store import Database, utc_text
 
-STATUSES = ("built", "sending", "sent", "skipped")
+STATUSES = ("built", "sending", "paused", "sent", "skipped")
 
 #: Articles taken up by an issue (listed in ``issue_articles``, the issue not skipped).
 _UNTAKEN = """
@@ -239,7 +239,7 @@ class IssueStore:
         )
 
     def set_status(self, period: str, status: str, now: datetime, note: str | None = None) -> None:
-        """Record a delivery status change: built | sending | sent | skipped."""
+        """Record a delivery status change: built | sending | paused | sent | skipped."""
         if status not in STATUSES:
             raise StoreError(
                 f"unknown issue status {status!r}", hint=f"Use one of: {', '.join(STATUSES)}."

@@ -136,4 +136,30 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX hub_pings_due ON hub_pings (state, next_attempt);
     """,
+    # 8: bounces and complaints. Each report mail handled once (by its digest); each event
+    # names the issue (NULL: a list mail) and address it was about. A hard bounce refused by
+    # the relay while sending (5.1.x, recorded on the ledger by 0.1) becomes an event too.
+    """
+    CREATE TABLE bounce_mails (
+        digest    TEXT PRIMARY KEY,   -- SHA-256 of the raw mail: never read twice
+        name      TEXT NOT NULL,      -- its Maildir file name or IMAP folder:UID
+        handled   TEXT NOT NULL,      -- UTC ISO 8601
+        outcome   TEXT NOT NULL       -- what it was and what was done, one line
+    );
+    CREATE TABLE bounce_events (
+        id        INTEGER PRIMARY KEY,
+        period    TEXT,                         -- the issue, NULL for other list mail
+        address   TEXT NOT NULL COLLATE NOCASE,
+        kind      TEXT NOT NULL,                -- hard | soft | policy | delayed | complaint
+        status    TEXT,                         -- enhanced status code, e.g. 5.1.1
+        detail    TEXT,
+        source    TEXT NOT NULL,                -- smtp (refused while sending) | mail
+        received  TEXT NOT NULL                 -- UTC ISO 8601
+    );
+    CREATE INDEX bounce_events_by_period ON bounce_events (period, kind);
+    CREATE INDEX bounce_events_by_address ON bounce_events (address);
+    INSERT INTO bounce_events (period, address, kind, status, detail, source, received)
+        SELECT period, address, 'hard', NULL, last_error, 'smtp', changed FROM deliveries
+        WHERE state = 'failed' AND last_error GLOB '5[0-9][0-9] 5.1.*';
+    """,
 )

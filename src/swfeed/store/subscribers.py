@@ -1,4 +1,5 @@
-"""The mailing list: one row per address with its status (active, unsubscribed, bounced)."""
+"""The mailing list: one row per address with its status (active, unsubscribed, bounced,
+complained)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class Status(StrEnum):
     ACTIVE = "active"
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
+    COMPLAINED = "complained"  # marked an issue as spam: unsubscribed and never mailed again
 
 
 @dataclass(frozen=True, slots=True)
