@@ -29,6 +29,7 @@ from swfeed.store.articles import ArticleStore, UpsertCounts
 from swfeed.websub import HubReport
 
 if TYPE_CHECKING:
+    from swfeed.bounces.run import BounceRun
     from swfeed.delivery.send import ProgressCallback, SendSummary
     from swfeed.digest.due import DigestDecision
     from swfeed.models import DigestIssue
@@ -258,10 +259,12 @@ def send_digest(
     stop: threading.Event | None = None,
     progress: ProgressCallback | None = None,
     retry_unknown: bool = False,
+    resume: bool = False,
     on_decision: Callable[[DueDigest], None] | None = None,
 ) -> DigestRun:
     """Decide about the due issue (or ``period``'s) and act: send or resume it, record it
-    skipped, or do nothing. ``on_decision`` hears the verdict before anything is done."""
+    skipped, or do nothing. ``on_decision`` hears the verdict before anything is done.
+    ``resume``: the admin carries on with an issue paused for its bounce rate."""
     from swfeed.delivery.send import send_issue
     from swfeed.digest.due import Action
     from swfeed.digest.freeze import ensure_issue
@@ -279,5 +282,14 @@ def send_digest(
     if issue is None:
         return DigestRun(due)
     stop = stop or threading.Event()
-    summary = send_issue(config, db, issue, clock, stop, progress, retry_unknown=retry_unknown)
+    summary = send_issue(
+        config, db, issue, clock, stop, progress, retry_unknown=retry_unknown, resume=resume
+    )
     return DigestRun(due, issue, summary)
+
+
+def read_bounces(config: Config, db: Database, now: datetime) -> BounceRun:
+    """Handle the bounce mailbox's new mails (``swfeed bounces`` and the daemon)."""
+    from swfeed.bounces.run import read_bounces as read
+
+    return read(config, db, now)

@@ -126,11 +126,17 @@ class BounceStore:
         ).fetchone()
         return int(row[0])
 
-    def soft_streak(self, address: str, period: str) -> int:
+    def recipients(self, period: str) -> list[str]:
+        """Every address ``period``'s issue was (to be) sent to."""
+        rows = self.db.conn.execute("SELECT address FROM deliveries WHERE period = ?", (period,))
+        return [row["address"] for row in rows]
+
+    def soft_streak(self, address: str, period: str, also: str | None = None) -> int:
         """Issues in a row, back from ``period``, whose copy to ``address`` soft-bounced.
 
         Counts down the issues the address was sent (newest first, none after ``period``)
-        and stops at the first without a soft bounce.
+        and stops at the first without a soft bounce; ``also`` counts as soft-bounced too
+        (the bounce being handled, not recorded yet).
         """
         sent = self.db.conn.execute(
             "SELECT period FROM deliveries WHERE address = ? AND period <= ?"
@@ -144,6 +150,8 @@ class BounceStore:
                 (address,),
             )
         }
+        if also is not None:
+            bounced.add(also)
         streak = 0
         for row in sent:
             if row["period"] not in bounced:
