@@ -148,6 +148,8 @@ def test_placeholders_are_consistent() -> None:
         "PATH",
         "HOST",
         "PORT",
+        "IP",
+        "IP[:PORT]",
         "FORMAT",
         "STATUS",
         "COMMAND",

@@ -201,6 +201,7 @@ def test_unfinished_issue_shows_what_is_left_and_the_next_retry(
     assert status.issues[0].next_retry == retry
     assert (
         "sent 1, deferred 1, failed 0, unknown 0, pending 1;"
+        " hard bounces 0 (0.0%), complaints 0 (0.00%);"
         " being finished (next retry 2026-03-26 10:00 GMT)"
     ) in render_text(status)
     assert to_json(status)["issues"][0]["next_retry"] == retry.isoformat()

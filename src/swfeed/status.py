@@ -18,6 +18,7 @@ from swfeed.digest.due import digest_enabled, next_digest_time
 from swfeed.models import Article
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
+from swfeed.store.bounces import BounceStore, Rates
 from swfeed.store.deliveries import DeliveryStore, State
 from swfeed.store.issues import IssueRecord, IssueStore, SkippedPeriod
 from swfeed.store.pings import HubSummary, PingStore
@@ -45,6 +46,7 @@ class IssueLine:
     note: str | None
     deliveries: dict[str, int]
     next_retry: datetime | None = None
+    rates: Rates | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +111,8 @@ def _issue_lines(db: Database, limit: int) -> list[IssueLine]:
         record = issues.record(period)
         if period not in shown and record is not None:
             records.append(record)
-    lines = [_issue_line(ledger, record) for record in records]
+    bounces = BounceStore(db)
+    lines = [_issue_line(ledger, bounces, record) for record in records]
     lines += [_skipped_line(skip) for skip in issues.skipped(limit)]
     lines.sort(key=lambda line: line.period, reverse=True)
     return lines
@@ -126,7 +129,7 @@ def _skipped_line(skip: SkippedPeriod) -> IssueLine:
     )
 
 
-def _issue_line(ledger: DeliveryStore, record: IssueRecord) -> IssueLine:
+def _issue_line(ledger: DeliveryStore, bounces: BounceStore, record: IssueRecord) -> IssueLine:
     counts = ledger.counts(record.issue.period)
     return IssueLine(
         period=record.issue.period,
@@ -136,6 +139,7 @@ def _issue_line(ledger: DeliveryStore, record: IssueRecord) -> IssueLine:
         note=record.note,
         deliveries={state: counts.get(State(state), 0) for state in COUNTED_STATES},
         next_retry=ledger.next_retry(record.issue.period),
+        rates=bounces.rates(record.issue.period),
     )
 
 
@@ -216,7 +220,18 @@ def _issue_text(issue: IssueLine, zone: ZoneInfo) -> str:
         for state, count in issue.deliveries.items()
         if count or state != "pending"
     )
-    return f"{head} {_plural(issue.articles, 'article')}; {counts}{note}"
+    return f"{head} {_plural(issue.articles, 'article')}; {counts}{_rates_text(issue)}{note}"
+
+
+def _rates_text(issue: IssueLine) -> str:
+    """``; hard bounces 2 (0.7%), complaints 1 (0.33%)`` once messages were handed over."""
+    rates = issue.rates
+    if rates is None or not rates.handed_over:
+        return ""
+    return (
+        f"; hard bounces {rates.hard} ({rates.hard_rate:.1%}), "
+        f"complaints {rates.complaints} ({rates.complaint_rate:.2%})"
+    )
 
 
 def _finishing_text(issue: IssueLine, zone: ZoneInfo) -> str:
@@ -292,6 +307,21 @@ def _issue_json(issue: IssueLine) -> dict[str, Any]:
         "note": issue.note,
         "deliveries": issue.deliveries,
         "next_retry": _iso(issue.next_retry),
+        "bounces": _rates_json(issue.rates),
+    }
+
+
+def _rates_json(rates: Rates | None) -> dict[str, Any] | None:
+    if rates is None:
+        return None
+    return {
+        "handed_over": rates.handed_over,
+        "hard": rates.hard,
+        "hard_rate": round(rates.hard_rate, 4),
+        "complaints": rates.complaints,
+        "complaint_rate": round(rates.complaint_rate, 4),
+        "policy": rates.policy,
+        "soft": rates.soft,
     }
 
 

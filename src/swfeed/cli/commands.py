@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from swfeed.cli import Subparsers, daemon, digest, feeds, mailinglist, serve
+from swfeed.cli import Subparsers, bounces, daemon, digest, doctor, feeds, mailinglist, serve
 
 Register = Callable[[Subparsers], None]
 
@@ -12,6 +12,8 @@ REGISTRY: list[Register] = [
     feeds.register,
     digest.register,
     mailinglist.register,
+    bounces.register,
+    doctor.register,
     serve.register,
     daemon.register,
 ]

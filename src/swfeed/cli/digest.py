@@ -120,6 +120,11 @@ def _register_send(commands: Subparsers) -> None:
         "(subject starts with [TEST], header X-Swfeed-Test: yes) and has a Message-ID of its own",
     )
     send.add_argument(
+        "--resume",
+        action="store_true",
+        help="carry on with an issue paused for its hard-bounce rate (delivery.max_bounce_rate)",
+    )
+    send.add_argument(
         "--retry-unknown",
         action="store_true",
         help="send again to recipients whose earlier attempt had no reply (may duplicate)",
@@ -184,7 +189,7 @@ def cmd_send(args: argparse.Namespace) -> int:
             return _test_send(config, db, now, args.period, normalize_address(args.to))
         if args.dry_run:
             return _dry_run(config, db, now, args.period)
-        run = _send_with_signals(config, db, args.period, args.retry_unknown)
+        run = _send_with_signals(config, db, args.period, args.retry_unknown, args.resume)
     print_run(run, sys.stdout)
     return EXIT_OK if run.summary is None or run.summary.done else EXIT_RUNTIME
 
@@ -223,7 +228,7 @@ def _dry_run(config: Config, db: Database, now: datetime, period: str | None) ->
 
 
 def _send_with_signals(
-    config: Config, db: Database, period: str | None, retry_unknown: bool
+    config: Config, db: Database, period: str | None, retry_unknown: bool, resume: bool
 ) -> pipeline.DigestRun:
     """``send_digest`` with SIGTERM/SIGINT finishing the message in flight, then stopping."""
     stop = threading.Event()
@@ -235,7 +240,14 @@ def _send_with_signals(
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         return pipeline.send_digest(
-            config, db, utc_now, period, stop=stop, progress=bar, retry_unknown=retry_unknown
+            config,
+            db,
+            utc_now,
+            period,
+            stop=stop,
+            progress=bar,
+            retry_unknown=retry_unknown,
+            resume=resume,
         )
     finally:
         for sig, handler in previous.items():

@@ -8,6 +8,7 @@ from typing import TextIO
 from swfeed.delivery.send import Plan, Progress, SendSummary
 from swfeed.digest.due import Action
 from swfeed.pipeline import DigestRun
+from swfeed.store.bounces import Rates
 from swfeed.store.deliveries import State
 
 
@@ -83,7 +84,18 @@ def print_summary(summary: SendSummary, out: TextIO) -> None:
             f"{summary.period} --retry-unknown` sends them again (they may get two copies)",
             file=out,
         )
-    if summary.paused:
+    if summary.rates is not None:
+        print(f"  {rates_text(summary.rates)}", file=out)
+    if summary.slowed:
+        print(f"  the relay asked to slow down (421) {summary.slowed} time(s): waited", file=out)
+    if summary.on_hold:
+        print(f"  {summary.paused}", file=out)
+        print(
+            "  look at the bounces (`swfeed status`, `swfeed bounces`), then carry on with "
+            f"`swfeed digest send --period {summary.period} --resume`",
+            file=out,
+        )
+    elif summary.paused:
         print(f"  {summary.paused}; run the command again to carry on", file=out)
     elif summary.stopped:
         print("  stopped on request; run the command again to carry on", file=out)
@@ -101,3 +113,12 @@ def print_plan(found: Plan, out: TextIO) -> None:
     print(f"  would send to {len(found.recipients)} recipient(s):", file=out)
     for address, name in found.recipients:
         print(f"    {address}" + (f"  ({name})" if name else ""), file=out)
+
+
+def rates_text(rates: Rates) -> str:
+    """``hard bounces 3 of 300 (1.0%), complaints 1 (0.3%), policy rejections 0, soft 2``."""
+    return (
+        f"hard bounces {rates.hard} of {rates.handed_over} ({rates.hard_rate:.1%}), "
+        f"complaints {rates.complaints} ({rates.complaint_rate:.2%}), "
+        f"policy rejections {rates.policy}, soft bounces {rates.soft}"
+    )

@@ -1,10 +1,11 @@
 """APScheduler wiring, and the digest-time arithmetic in the site's zone.
 
-APScheduler is only the alarm clock: two in-memory jobs built from the config (an interval
-for fetching, a weekly cron for the digest), both in the site's time zone, whose only work
-is to wake the daemon's main loop. Nothing is persisted in a job store: what was built and
-sent is in the SQLite store, and the daemon checks it on every wake-up, so a run APScheduler
-misses, or fires twice (a 01:30 cron on the autumn DST night), changes nothing.
+APScheduler is only the alarm clock: in-memory jobs built from the config (an interval
+for fetching, a weekly cron for the digest, an interval for reading bounces), all in the
+site's time zone, whose only work is to wake the daemon's main loop. Nothing is persisted
+in a job store: what was built and sent is in the SQLite store, and the daemon checks it on
+every wake-up, so a run APScheduler misses, or fires twice (a 01:30 cron on the autumn DST
+night), changes nothing.
 
 Triggers compute in clock time (see ``swfeed.daemon.clock``) and APScheduler waits in real time;
 ``ClockTrigger`` maps between the two, so a test clock that runs 3600 times faster fires the
@@ -27,6 +28,7 @@ from swfeed.digest.due import digest_enabled
 
 FETCH_JOB = "fetch"
 DIGEST_JOB = "digest"
+BOUNCES_JOB = "bounces"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Wake = Callable[[str], None]
@@ -86,6 +88,17 @@ def digest_trigger(config: Config, clock: Clock) -> BaseTrigger:
     return ClockTrigger(inner, clock)
 
 
+def bounces_trigger(config: Config, clock: Clock) -> BaseTrigger:
+    """Every ``bounces.check_every``, starting one interval from now."""
+    every = config.bounces.check_every if config.bounces else config.schedule.fetch_every
+    inner = IntervalTrigger(
+        seconds=int(every.total_seconds()),
+        start_date=clock.now() + every,
+        timezone=config.site.zone,
+    )
+    return ClockTrigger(inner, clock)
+
+
 def build_scheduler(config: Config, clock: Clock, wake: Wake) -> BackgroundScheduler:
     """A scheduler (not started) whose jobs call ``wake("fetch")`` and ``wake("digest")``."""
     scheduler = BackgroundScheduler(
@@ -107,6 +120,8 @@ def plan_jobs(config: Config, clock: Clock) -> dict[str, BaseTrigger]:
     triggers = {FETCH_JOB: fetch_trigger(config, clock)}
     if digest_enabled(config):
         triggers[DIGEST_JOB] = digest_trigger(config, clock)
+    if config.bounces is not None:
+        triggers[BOUNCES_JOB] = bounces_trigger(config, clock)
     return triggers
 
 

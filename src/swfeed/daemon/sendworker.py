@@ -129,6 +129,13 @@ def log_summary(summary: SendSummary) -> None:
     """Where a sent (or resumed) issue stands."""
     if summary.done:
         log.info("digest_sent", **summary_fields(summary))
+    elif summary.on_hold:
+        log.warning(
+            "digest_paused",
+            reason=summary.paused,
+            resume=f"swfeed digest send --period {summary.period} --resume",
+            **summary_fields(summary),
+        )
     elif summary.paused:
         log.warning("digest_paused", reason=summary.paused, **summary_fields(summary))
     else:
@@ -152,6 +159,9 @@ def summary_fields(summary: SendSummary) -> dict[str, object]:
     for state in (State.SENT, State.DEFERRED, State.FAILED, State.UNKNOWN, State.PENDING):
         fields[state.value] = summary.totals.get(state, 0)
     fields["this_run"] = sum(summary.run.values())
+    if summary.rates is not None:
+        fields["hard_bounces"] = summary.rates.hard
+        fields["complaints"] = summary.rates.complaints
     if summary.recovered:
         fields["marked_unknown"] = ",".join(summary.recovered)
     return fields

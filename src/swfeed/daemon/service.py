@@ -12,6 +12,8 @@ time), so a send rate-limited over hours holds up none of them.
   Then ask the worker to carry on with any issue whose sending started and is not finished.
 - ``digest`` (weekly cron): fetch first, then ask the worker for the digest check: build
   and send the current period's issue.
+- ``bounces`` (every ``bounces.check_every``, when configured): read the bounce mailbox and
+  act on what came back (``swfeed bounces``); it fetches nothing.
 - at start-up and after a config reload: the same digest check, which catches up a digest
   missed while the daemon was down (within ``schedule.max_lateness``) or records it skipped.
 
@@ -38,6 +40,7 @@ from swfeed.daemon.clock import Clock
 from swfeed.daemon.lock import DaemonInfo, DaemonLock
 from swfeed.daemon.logs import get_logger
 from swfeed.daemon.scheduler import (
+    BOUNCES_JOB,
     DIGEST_JOB,
     FETCH_JOB,
     build_scheduler,
@@ -147,6 +150,9 @@ class Daemon:
     def run_task(self, task: str) -> None:
         """Every task fetches, then hands the digest work to the send worker (a fetch only
         finishes started issues; the others also run the digest check)."""
+        if task == BOUNCES_JOB:
+            self.guarded(task, lambda: self.read_bounces(self.clock.now()))
+            return
         if task == RELOAD:
             self.guarded(task, self.reload)
         self.guarded(task, lambda: self.fetch(self.clock.now()))
@@ -200,6 +206,23 @@ class Daemon:
         for report in pipeline.notify_hubs(self.config, self.db, now, self.stop):
             log_hub(report)
         self.hubs_due = websub.next_due(self.config, self.db)
+
+    # -- bounces ---------------------------------------------------------------------------
+
+    def read_bounces(self, now: datetime) -> None:
+        """Handle the bounce mailbox's new mails; one line for each that changed something."""
+        run = pipeline.read_bounces(self.config, self.db, now)
+        for item in run.handled:
+            if item.event is not None:
+                log.info(
+                    "bounce_handled",
+                    kind=item.event.value,
+                    period=item.period,
+                    address=item.address,
+                    action=item.action,
+                )
+        if run.handled:
+            log.info("bounces_read", mails=len(run.handled), seen_before=run.again)
 
     # -- reload ----------------------------------------------------------------------------
 

@@ -195,4 +195,3 @@ def _key_error(path: Path, problem: str, command: str) -> DeliveryError:
         f"the DKIM key {path} {problem}",
         hint=f"Point the config at the right key file.{make}",
     )
-

@@ -50,7 +50,7 @@ from swfeed.errors import BusyError, DeliveryError
 from swfeed.mailinglist.unsubqueue import apply_queued
 from swfeed.models import DigestIssue
 from swfeed.store import Database
-from swfeed.store.bounces import BounceStore
+from swfeed.store.bounces import BounceStore, Rates
 from swfeed.store.deliveries import CLAIMED, OPEN, Delivery, DeliveryStore, Fence, Outcome, State
 from swfeed.store.issues import IssueStore
 from swfeed.store.locks import LockHolder, LockStore, new_owner
@@ -80,6 +80,7 @@ class SendSummary:
     retried: int = 0
     on_hold: bool = False
     slowed: int = 0
+    rates: Rates | None = None
 
     @property
     def done(self) -> bool:
@@ -137,7 +138,11 @@ def send_issue(
         held = IssueStore(db).status_of(issue.period) == PAUSED
         if held and not resume:
             return SendSummary(
-                issue.period, ledger.counts(issue.period), paused=_held(issue.period), on_hold=True
+                issue.period,
+                ledger.counts(issue.period),
+                paused=_held(issue.period),
+                on_hold=True,
+                rates=BounceStore(db).rates(issue.period),
             )
         watch = _BounceWatch(BounceStore(db), config, issue.period, now_fn() if held else None)
         if held:
@@ -168,6 +173,7 @@ def send_issue(
         retried,
         run.on_hold,
         run.slowed,
+        BounceStore(db).rates(issue.period),
     )
 
 
