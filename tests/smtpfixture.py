@@ -11,7 +11,8 @@
 - ``password``: with ``SmtpServer(..., auth=True)``, the only accepted login password.
 
 It counts per recipient what it received (``received``: every message whose data arrived)
-and what it accepted with a 2xx (``accepted``), and keeps the messages in ``messages``.
+and what it accepted with a 2xx (``accepted``), and keeps the messages in ``messages`` and
+their envelope senders (MAIL FROM) in ``senders``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class ScriptedHandler:
     accepted: Counter[str] = field(default_factory=Counter)
     rcpt_attempts: Counter[str] = field(default_factory=Counter)
     messages: dict[str, list[bytes]] = field(default_factory=lambda: defaultdict(list))
+    senders: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     connections: int = 0
 
     async def handle_EHLO(  # noqa: N802 (aiosmtpd's hook name)
@@ -95,6 +97,7 @@ class ScriptedHandler:
                 self.on_data(address)
             if self.keep_messages:
                 self.messages[address].append(bytes(envelope.original_content))
+                self.senders[address].append(str(envelope.mail_from))
         if any(address in self.hang_after_data for address in recipients):
             await asyncio.sleep(self.hang_seconds)
             return "451 4.4.2 gave up waiting"
