@@ -50,7 +50,8 @@ def sample(
 
 def deliver(config: Config, raw: bytes) -> Path:
     """Put a mail into the bounce Maildir's new/ as a delivery agent would."""
-    assert config.bounces is not None and config.bounces.maildir is not None
+    assert config.bounces is not None
+    assert config.bounces.maildir is not None
     new = config.bounces.maildir / "new"
     new.mkdir(parents=True, exist_ok=True)
     path = new / f"1773046800.M{next(_counter)}P1.test"

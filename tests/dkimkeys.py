@@ -82,11 +82,11 @@ def signatures(message: bytes) -> list[dict[bytes, bytes]]:
     for line in head.split(b"\r\n"):
         if line.lower().startswith(b"dkim-signature:"):
             value = line.split(b":", 1)[1]
-            tags = dict(
-                (part.split(b"=", 1)[0].strip(), part.split(b"=", 1)[1].strip())
+            tags = {
+                part.split(b"=", 1)[0].strip(): part.split(b"=", 1)[1].strip()
                 for part in value.split(b";")
                 if b"=" in part
-            )
+            }
             found.append(tags)
     return found
 

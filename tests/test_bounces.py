@@ -101,7 +101,8 @@ def test_handled_mails_move_to_cur_and_are_never_read_again(
 ) -> None:
     """new/ is emptied into cur/ (flagged seen); a second run finds nothing to do."""
     config = sent_site(tmp_path)
-    assert config.bounces is not None and config.bounces.maildir is not None
+    assert config.bounces is not None
+    assert config.bounces.maildir is not None
     for address, name in BATCH.items():
         deliver(config, sample(name, address))
     read(config, capsys)

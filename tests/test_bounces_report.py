@@ -89,5 +89,5 @@ def test_status_codes_map_to_what_they_say_about_the_address(status: str, event:
 
 def test_plain_mail_is_unrecognised() -> None:
     """A person's ordinary reply is neither bounce nor complaint."""
-    raw = b"From: ann@example.com\r\nTo: news@example.org\r\nSubject: Thanks!\r\n\r\nLovely issue.\r\n"
+    raw = b"From: ann@example.com\r\nTo: news@example.org\r\nSubject: Thanks!\r\n\r\nLovely.\r\n"
     assert read_report(raw, VERP).kind is ReportKind.UNRECOGNISED
