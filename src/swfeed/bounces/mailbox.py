@@ -122,6 +122,7 @@ class ImapMailbox:
             ) from None
         try:
             conn.login(config.username, config.password.get_secret_value())
+            self.capabilities = _capabilities(conn)
             self._ensure_folder(conn, config.done_folder)
             _ok(conn.select(_quote(config.folder)), f"select {config.folder}")
         except (OSError, imaplib.IMAP4.error) as exc:
@@ -135,7 +136,7 @@ class ImapMailbox:
 
     @staticmethod
     def _ensure_folder(conn: imaplib.IMAP4_SSL, folder: str) -> None:
-        status, found = conn.list("", _quote(folder))
+        status, found = conn.list('""', _quote(folder))
         if status == "OK" and any(item for item in found if item):
             return
         _ok(conn.create(_quote(folder)), f"create {folder}")
@@ -160,12 +161,12 @@ class ImapMailbox:
     def done(self, mail: Mail) -> None:
         conn, uid, target = self.conn, mail.key, _quote(self.config.done_folder)
         _ok(conn.uid("STORE", uid, "+FLAGS", "(\\Seen)"), f"flag {uid}")
-        if "MOVE" in conn.capabilities:
+        if "MOVE" in self.capabilities:
             _ok(conn.uid("MOVE", uid, target), f"move {uid}")
             return
         _ok(conn.uid("COPY", uid, target), f"copy {uid}")
         _ok(conn.uid("STORE", uid, "+FLAGS", "(\\Deleted)"), f"flag {uid} deleted")
-        if "UIDPLUS" in conn.capabilities:
+        if "UIDPLUS" in self.capabilities:
             _ok(conn.uid("EXPUNGE", uid), f"expunge {uid}")
         else:
             _ok(conn.expunge(), "expunge")
@@ -180,6 +181,14 @@ def _ok(result: tuple[str, Sequence[object]], what: str) -> None:
         detail = b" ".join(item for item in data if isinstance(item, bytes))
         detail_text = detail.decode("utf-8", "replace")
         raise imaplib.IMAP4.error(f"{what}: {status} {detail_text}")
+
+
+def _capabilities(conn: imaplib.IMAP4_SSL) -> frozenset[str]:
+    """The server's capabilities once logged in (they grow after login: MOVE, UIDPLUS)."""
+    status, data = conn.capability()
+    _ok((status, data), "capability")
+    words = b" ".join(item for item in data if isinstance(item, bytes)).decode("ascii", "replace")
+    return frozenset(word.upper() for word in words.split())
 
 
 def _quote(folder: str) -> str:
