@@ -22,11 +22,12 @@ class Keys:
     rsa_file: Path
     ed25519_file: Path
     records: dict[str, str]
+    domain: str = DOMAIN
 
     def config(self, ed25519: bool = False) -> str:
         """The ``dkim:`` lines of a delivery section (indented two spaces)."""
         text = (
-            f"  dkim:\n    domain: {DOMAIN}\n    selector: {SELECTOR}\n"
+            f"  dkim:\n    domain: {self.domain}\n    selector: {SELECTOR}\n"
             f"    private_key_file: {self.rsa_file}\n"
         )
         if ed25519:
@@ -48,7 +49,7 @@ def rsa_pem(bits: int = 2048) -> tuple[bytes, str]:
     return pem, base64.b64encode(public).decode()
 
 
-def make_keys(folder: Path) -> Keys:
+def make_keys(folder: Path, domain: str = DOMAIN) -> Keys:
     """An RSA 2048 key and an Ed25519 key (PEM) in ``folder``, with their records."""
     folder.mkdir(parents=True, exist_ok=True)
     pem, rsa_public = rsa_pem()
@@ -67,12 +68,12 @@ def make_keys(folder: Path) -> Keys:
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
     records = {
-        f"{SELECTOR}._domainkey.{DOMAIN}": f"v=DKIM1; k=rsa; p={rsa_public}",
-        f"{ED_SELECTOR}._domainkey.{DOMAIN}": (
+        f"{SELECTOR}._domainkey.{domain}": f"v=DKIM1; k=rsa; p={rsa_public}",
+        f"{ED_SELECTOR}._domainkey.{domain}": (
             f"v=DKIM1; k=ed25519; p={base64.b64encode(ed_public).decode()}"
         ),
     }
-    return Keys(rsa_file, ed_file, records)
+    return Keys(rsa_file, ed_file, records, domain)
 
 
 def signatures(message: bytes) -> list[dict[bytes, bytes]]:
