@@ -114,3 +114,13 @@ def test_the_upgraded_store_keeps_what_hubs_are_owed(site: Path) -> None:
         assert pings.summary(hub).pending == 0
         assert pings.summary(hub).last_result == "ok (HTTP 204)"
         assert ArticleStore(db).count() == before == 9
+
+
+def test_the_release_store_gains_bounce_records_and_rates(site: Path) -> None:
+    """Migration 8 adds the bounce tables; 0.1's sent issue has rates over its 3 messages."""
+    from swfeed.store.bounces import BounceStore
+
+    with Database(site.parent.parent / "var" / "swfeed.sqlite3") as db:
+        rates = BounceStore(db).rates("2026-W49")
+        assert (rates.handed_over, rates.hard, rates.complaints) == (3, 0, 0)
+        assert BounceStore(db).events() == []
