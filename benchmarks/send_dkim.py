@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -23,7 +21,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from send_smtp import NOW, SINK, free_port, make_issue
+from send_smtp import CONFIG as SMTP_CONFIG
+from send_smtp import NOW, free_port, make_issue, running_sink
 
 from swfeed.config import Config, load_config
 from swfeed.delivery.send import send_issue
@@ -34,19 +33,7 @@ from swfeed.store.subscribers import SubscriberStore
 
 TARGET = 50.0
 
-CONFIG = """\
-site: {{title: Bench, url: "https://news.example.org/", description: d,
-        timezone: Europe/London, author: {{name: Desk}}}}
-sources: [{{kind: content, name: site, path: content}}]
-store: {{path: store.sqlite3}}
-delivery:
-  method: smtp
-  from_address: news@example.org
-  unsubscribe_secret: "bench-secret-0123456789"
-  unsubscribe_mailto: leave@example.org
-  bounce_address: bounces@news.example.org
-  smtp: {{host: 127.0.0.1, port: {port}, starttls: false}}
-{dkim}"""
+BOUNCE_ADDRESS = "  bounce_address: bounces@news.example.org\n"
 
 
 def write_keys(folder: Path) -> tuple[Path, Path]:
@@ -68,7 +55,7 @@ def setup(folder: Path, port: int, recipients: int, dkim: str) -> Config:
     folder.mkdir()
     (folder / "content").mkdir()
     path = folder / "swfeed.yaml"
-    path.write_text(CONFIG.format(port=port, dkim=dkim))
+    path.write_text(SMTP_CONFIG.format(port=port, per_connection="") + BOUNCE_ADDRESS + dkim)
     config = load_config(path)
     with Database(config.store.path) as db:
         addresses = [(f"r{n:05d}@example.com", "") for n in range(recipients)]
@@ -111,27 +98,17 @@ def main() -> None:
     parser.add_argument("--ed25519", action="store_true", help="sign with Ed25519 as well")
     args = parser.parse_args()
     port = free_port()
-    sink = subprocess.Popen(
-        [sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
-    assert sink.stdout is not None
-    assert sink.stdout.readline().strip() == b"ready"
-    try:
-        with tempfile.TemporaryDirectory() as name:
-            folder = Path(name)
-            rsa_file, ed_file = write_keys(folder)
-            plain = setup(folder / "unsigned", port, args.recipients, "")
-            dkim = dkim_section(rsa_file, ed_file, args.ed25519)
-            signed = setup(folder / "signed", port, args.recipients, dkim)
-            rates: dict[str, list[float]] = {"unsigned": [], "signed": []}
-            for number in range(args.rounds):
-                period = f"2026-W{number + 2:02d}"
-                rates["unsigned"].append(run(plain, period))
-                rates["signed"].append(run(signed, period))
-    finally:
-        assert sink.stdin is not None
-        sink.stdin.close()
-        sink.wait(timeout=10)
+    with running_sink(port), tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        rsa_file, ed_file = write_keys(folder)
+        plain = setup(folder / "unsigned", port, args.recipients, "")
+        dkim = dkim_section(rsa_file, ed_file, args.ed25519)
+        signed = setup(folder / "signed", port, args.recipients, dkim)
+        rates: dict[str, list[float]] = {"unsigned": [], "signed": []}
+        for number in range(args.rounds):
+            period = f"2026-W{number + 2:02d}"
+            rates["unsigned"].append(run(plain, period))
+            rates["signed"].append(run(signed, period))
     keys = "RSA 2048 + Ed25519" if args.ed25519 else "RSA 2048"
     print(f"{args.recipients} recipients x {args.rounds} rounds, alternating; signed with {keys}")
     report("unsigned", rates["unsigned"])

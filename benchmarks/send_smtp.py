@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -185,15 +187,21 @@ def main() -> None:
     )
     args = parser.parse_args()
     port = free_port()
+    with running_sink(port), tempfile.TemporaryDirectory() as folder:
+        config = setup(Path(folder), port, args.recipients, args.per_connection)
+        report(config, args)
+
+
+@contextmanager
+def running_sink(port: int) -> Iterator[None]:
+    """The aiosmtpd sink in a process of its own on 127.0.0.1:``port``, while inside."""
     sink = subprocess.Popen(
         [sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
     assert sink.stdout is not None
     assert sink.stdout.readline().strip() == b"ready"
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            config = setup(Path(folder), port, args.recipients, args.per_connection)
-            report(config, args)
+        yield
     finally:
         assert sink.stdin is not None
         sink.stdin.close()

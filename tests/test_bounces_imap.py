@@ -30,6 +30,12 @@ def dovecot() -> Iterator[Dovecot]:
         yield server
 
 
+@pytest.fixture
+def config(tmp_path: Path, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> Config:
+    """The outbox site, its issue sent to six subscribers, reading bounces from Dovecot."""
+    return imap_site(tmp_path, dovecot, monkeypatch)
+
+
 def imap_site(tmp_path: Path, server: Dovecot, monkeypatch: pytest.MonkeyPatch) -> Config:
     monkeypatch.setenv("SWFEED_IMAP_PASSWORD", PASSWORD)
     extra = (
@@ -51,13 +57,9 @@ def imap_site(tmp_path: Path, server: Dovecot, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.mark.slow
 def test_imap_bounces_change_the_list_and_move_to_the_done_folder(
-    tmp_path: Path,
-    dovecot: Dovecot,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    config: Config, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Each mail is acted on, flagged seen and moved to Processed; the inbox is empty."""
-    config = imap_site(tmp_path, dovecot, monkeypatch)
     for address, name in BATCH.items():
         dovecot.append(sample(name, address))
     assert main(["--config", str(config.source_file), "bounces"]) == 0
@@ -76,13 +78,9 @@ def test_imap_bounces_change_the_list_and_move_to_the_done_folder(
 
 @pytest.mark.slow
 def test_imap_mails_are_never_read_twice(
-    tmp_path: Path,
-    dovecot: Dovecot,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    config: Config, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A second run finds the inbox empty; a re-delivered copy is only filed away."""
-    config = imap_site(tmp_path, dovecot, monkeypatch)
     raw = sample("postfix-user-unknown.eml", "r001@example.com")
     dovecot.append(raw)
     main(["--config", str(config.source_file), "bounces"])
@@ -94,13 +92,12 @@ def test_imap_mails_are_never_read_twice(
 
 
 def test_a_wrong_password_is_a_clear_error(
-    tmp_path: Path,
+    config: Config,
     dovecot: Dovecot,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A refused login names the settings to check and exits non-zero."""
-    config = imap_site(tmp_path, dovecot, monkeypatch)
     monkeypatch.setenv("SWFEED_IMAP_PASSWORD", "wrong")
     assert main(["--config", str(config.source_file), "bounces"]) != 0
     assert "bounces.imap.username" in capsys.readouterr().err

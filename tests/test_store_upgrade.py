@@ -20,6 +20,7 @@ from swfeed.config import load_config
 from swfeed.delivery.outbox import outbox_folder
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
+from swfeed.store.bounces import BounceStore
 from swfeed.store.deliveries import DeliveryStore, State
 from swfeed.store.issues import IssueStore
 from swfeed.store.pings import PingStore
@@ -118,8 +119,6 @@ def test_the_upgraded_store_keeps_what_hubs_are_owed(site: Path) -> None:
 
 def test_the_release_store_gains_bounce_records_and_rates(site: Path) -> None:
     """Migration 8 adds the bounce tables; 0.1's sent issue has rates over its 3 messages."""
-    from swfeed.store.bounces import BounceStore
-
     with Database(site.parent.parent / "var" / "swfeed.sqlite3") as db:
         rates = BounceStore(db).rates("2026-W49")
         assert (rates.handed_over, rates.hard, rates.complaints) == (3, 0, 0)

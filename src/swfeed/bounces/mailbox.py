@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from swfeed.config import ImapConfig
+from swfeed.delivery.outbox import make_maildir
 from swfeed.errors import SwfeedError
 
 _INFO_SEEN = ":2,S"
@@ -62,8 +63,7 @@ class MaildirMailbox:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         try:
-            for sub in ("tmp", "new", "cur"):
-                (folder / sub).mkdir(parents=True, exist_ok=True)
+            make_maildir(folder)
         except OSError as exc:
             raise BounceMailboxError(
                 f"cannot use the bounce Maildir {folder}: {exc}",

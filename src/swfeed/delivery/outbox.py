@@ -36,6 +36,12 @@ def file_name(message_id: str) -> str:
     return _UNSAFE.sub("_", message_id.strip("<>")) + ".eml"
 
 
+def make_maildir(folder: Path) -> None:
+    """Create a Maildir's ``tmp/``, ``new/`` and ``cur/`` (and the folder) if missing."""
+    for sub in ("tmp", "new", "cur"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+
+
 class OutboxTransport:
     """Writes messages into a Maildir folder (created on first use)."""
 
@@ -45,8 +51,7 @@ class OutboxTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         try:
-            for sub in ("tmp", "new", "cur"):
-                (folder / sub).mkdir(parents=True, exist_ok=True)
+            make_maildir(folder)
         except OSError as exc:
             raise DeliveryError(
                 f"cannot create the outbox {folder}: {exc}",
