@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from swfeed.cli import main
 from swfeed.config import Config, load_config
+from swfeed.daemon.clock import Clock
+from swfeed.daemon.lock import DaemonLock
+from swfeed.daemon.scheduler import BOUNCES_JOB, plan_jobs
+from swfeed.daemon.service import Daemon
 from swfeed.delivery.send import send_issue
 from swfeed.delivery.verp import Kind, envelope_sender
 from swfeed.store import Database
@@ -188,3 +193,25 @@ def test_without_a_bounce_address_the_command_says_what_to_add(
     assert main(["--config", str(path), "bounces"]) != 0
     assert "bounce_address" in capsys.readouterr().err
     assert load_config(path).bounces is None
+
+
+def test_the_daemon_reads_bounces_on_its_schedule(tmp_path: Path) -> None:
+    """`swfeed run` has a bounces job; running it acts on the mailbox and logs each change."""
+    config = sent_site(tmp_path)
+    deliver(config, sample("gmail-no-such-user.eml", "r004@example.com"))
+    clock = Clock(start=NOW, real_start=NOW)
+    assert BOUNCES_JOB in plan_jobs(config, clock)
+    lock = DaemonLock(config.store.path)
+    lock.acquire()
+    daemon = Daemon(Path(str(config.source_file)), config, clock, lock)
+    try:
+        with capture_logs() as logs:
+            daemon.run_task(BOUNCES_JOB)
+    finally:
+        daemon.close()
+        lock.release()
+    handled = [entry for entry in logs if entry["event"] == "bounce_handled"]
+    assert [(entry["kind"], entry["address"]) for entry in handled] == [
+        ("hard", "r004@example.com")
+    ]
+    assert statuses(config)["r004@example.com"] is Status.BOUNCED
