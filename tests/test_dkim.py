@@ -174,3 +174,25 @@ def test_only_present_headers_are_signed_and_the_key_ones_twice() -> None:
     """Absent headers are left out; From, To, Subject and List-Unsubscribe are over-signed."""
     message = b"From: a@example.org\r\nTo: b@example.com\r\nSubject: s\r\n\r\nFrom: body\r\n"
     assert signed_headers(message) == [b"from", b"to", b"subject", b"from", b"to", b"subject"]
+
+
+def test_an_ed25519_seed_file_is_accepted(tmp_path: Path) -> None:
+    """dkimpy's own key format (the base64 32-byte seed) works as well as PEM."""
+    keys = make_keys(tmp_path)
+    pem_signer = load_signer(_ed_config(keys, keys.ed25519_file))
+    seed_file = tmp_path / "seed.txt"
+    seed_file.write_bytes(pem_signer.keys[1].private + b"\n")
+    seed_signer = load_signer(_ed_config(keys, seed_file))
+    assert seed_signer.keys[1].public == pem_signer.keys[1].public
+    message = b"From: a@example.org\r\nTo: b@example.com\r\nSubject: s\r\n\r\nbody\r\n"
+    assert verifies(seed_signer.sign(message) + message, keys.records)
+
+
+def _ed_config(keys: Keys, ed_file: Path) -> DkimConfig:
+    return DkimConfig(
+        domain=DOMAIN,
+        selector=SELECTOR,
+        private_key_file=keys.rsa_file,
+        ed25519_selector="sw2026e",
+        ed25519_key_file=ed_file,
+    )
