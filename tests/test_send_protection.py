@@ -125,3 +125,25 @@ def test_slow_down_waits_are_capped() -> None:
     """The doubling stops at ten minutes."""
     assert [slow_down_wait(5.0, n) for n in (1, 2, 3)] == [5.0, 10.0, 20.0]
     assert slow_down_wait(5.0, 30) == 600.0
+
+
+def test_a_resumed_issue_stays_resumed_when_a_later_run_finishes_it(tmp_path: Path) -> None:
+    """A resumed send that was stopped, finished by a later run (the daemon's), is judged
+    from the resume on: it does not pause again on the old bounces."""
+    with SmtpServer() as server:
+        config = bouncing_site(tmp_path, server)
+        send(config)
+        stop = threading.Event()
+        with Database(config.store.path) as db:
+            send_issue(
+                config,
+                db,
+                make_issue(PERIOD),
+                lambda: NOW,
+                stop,
+                progress=lambda done: stop.set() if done.done >= 5 else None,
+                resume=True,
+            )
+        summary = send(config)
+    assert not summary.on_hold
+    assert summary.done

@@ -52,7 +52,7 @@ from swfeed.models import DigestIssue
 from swfeed.store import Database
 from swfeed.store.bounces import BounceStore, Rates
 from swfeed.store.deliveries import CLAIMED, OPEN, Delivery, DeliveryStore, Fence, Outcome, State
-from swfeed.store.issues import IssueStore
+from swfeed.store.issues import IssueRecord, IssueStore
 from swfeed.store.locks import LockHolder, LockStore, new_owner
 from swfeed.store.subscribers import Status, SubscriberStore
 
@@ -61,6 +61,7 @@ HEARTBEAT_SECONDS = 30.0
 MAX_BACKOFF = timedelta(days=1)
 MAX_SLOW_DOWN = 600.0
 PAUSED = "paused"
+RESUMED = "resumed by the admin after a pause"
 #: Messages between two looks at the issue's hard-bounce rate.
 RATE_CHECK_EVERY = 10
 
@@ -135,7 +136,8 @@ def send_issue(
     try:
         apply_queued(db, now_fn())  # unsubscribes a busy store made `swfeed serve` queue
         ledger = DeliveryStore(db)
-        held = IssueStore(db).status_of(issue.period) == PAUSED
+        record = IssueStore(db).record(issue.period)
+        held = record is not None and record.status == PAUSED
         if held and not resume:
             return SendSummary(
                 issue.period,
@@ -144,9 +146,10 @@ def send_issue(
                 on_hold=True,
                 rates=BounceStore(db).rates(issue.period),
             )
-        watch = _BounceWatch(BounceStore(db), config, issue.period, now_fn() if held else None)
         if held:
-            IssueStore(db).set_status(issue.period, "sending", now_fn(), "resumed by the admin")
+            IssueStore(db).set_status(issue.period, "sending", now_fn(), RESUMED)
+            record = IssueStore(db).record(issue.period)
+        watch = _BounceWatch(BounceStore(db), config, issue.period, _resumed_at(record))
         retried = ledger.retry_unknown(issue.period, now_fn()) if retry_unknown else 0
         recovered = ledger.recover_in_flight(issue.period, now_fn())
         ledger.freeze(issue.period, now_fn())
@@ -175,6 +178,13 @@ def send_issue(
         run.slowed,
         BounceStore(db).rates(issue.period),
     )
+
+
+def _resumed_at(record: IssueRecord | None) -> datetime | None:
+    """When the admin resumed this issue after a pause (its rate is judged from then on)."""
+    if record is None or record.note != RESUMED:
+        return None
+    return record.status_changed
 
 
 def _held(period: str) -> str:
