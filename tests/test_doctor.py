@@ -104,6 +104,7 @@ def test_each_planted_defect_is_named_with_the_record_to_publish(
     assert "FAIL  SPF example.org: 'v=spf1 ip4:192.0.2.1 -all' gives fail for the relay's" in out
     assert 'publish: example.org. TXT "v=spf1 ip4:192.0.2.1 ip4:127.0.0.1 -all"' in out
     assert "FAIL  SPF news.example.org: 2 SPF records" in out
+    assert 'news.example.org. TXT "v=spf1 mx a ip4:127.0.0.1 -all"' in out
     assert (
         "FAIL  DKIM sw2026._domainkey.example.org: the published key is not the configured" in out
     )

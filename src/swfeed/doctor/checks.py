@@ -90,7 +90,7 @@ def spf(dns: Dns, domain: str, ips: list[str]) -> Finding:
             check,
             False,
             f"{len(records)} SPF records: receivers treat that as an error (permerror)",
-            "one record merging them: " + _txt(domain, records[0]),
+            "one record in their place: " + _txt(domain, _merged(records, ips)),
         )
     if not ips:
         return Finding(check, True, f"{records[0]!r} (no relay configured to check it against)")
@@ -104,6 +104,21 @@ def spf(dns: Dns, domain: str, ips: list[str]) -> Finding:
                 _txt(domain, _allowing(records[0], ip)),
             )
     return Finding(check, True, f"{records[0]!r} allows the relay ({', '.join(ips)})")
+
+
+def _merged(records: list[str], ips: list[str]) -> str:
+    """One record with every mechanism of ``records`` (and the relay's addresses), ending in
+    the first record's ``all``."""
+    terms: list[str] = []
+    ending = "~all"
+    for record in records:
+        for term in record.split()[1:]:
+            if term.lstrip("+-~?").lower() == "all":
+                ending = ending if record is not records[0] else term
+            elif term not in terms:
+                terms.append(term)
+    terms += [_ip_mechanism(ip) for ip in ips if _ip_mechanism(ip) not in terms]
+    return " ".join(["v=spf1", *terms, ending])
 
 
 def _ip_mechanism(ip: str) -> str:
