@@ -23,7 +23,7 @@ from swfeed.delivery.message import dot_stuff
 from swfeed.delivery.outbox import OutboxTransport, outbox_folder
 from swfeed.delivery.settings import delivery_config, verp_settings
 from swfeed.delivery.smtp import SmtpTransport
-from swfeed.delivery.transport import Attempt, Envelope, Transport
+from swfeed.delivery.transport import Attempt, Envelope, Transport, nothing
 from swfeed.delivery.verp import Kind, Verp
 
 
@@ -44,7 +44,11 @@ class OutgoingTransport:
         self.min_interval = inner.min_interval
 
     def send(
-        self, envelope: Envelope, message: bytes, before_data: Callable[[], bool]
+        self,
+        envelope: Envelope,
+        message: bytes,
+        before_data: Callable[[], bool],
+        before_end: Callable[[], None] = nothing,
     ) -> Attempt | None:
         if self.verp is not None and envelope.sender.lower() == self.from_address:
             sender = self.verp.sender(Kind.LIST, envelope.recipient)
@@ -53,7 +57,7 @@ class OutgoingTransport:
             message = self.signer.sign(message) + message
         if self.inner.dot_stuffed:
             message = dot_stuff(message)
-        return self.inner.send(envelope, message, before_data)
+        return self.inner.send(envelope, message, before_data, before_end)
 
     def close(self) -> None:
         self.inner.close()
