@@ -29,7 +29,7 @@ from swfeed.delivery.send import send_issue
 from swfeed.store import Database
 from swfeed.store.deliveries import State
 from swfeed.store.issues import IssueStore
-from swfeed.store.subscribers import SubscriberStore
+from swfeed.store.subscribers import NewEntry, SubscriberStore
 
 TARGET = 50.0
 
@@ -58,8 +58,8 @@ def setup(folder: Path, port: int, recipients: int, dkim: str) -> Config:
     path.write_text(SMTP_CONFIG.format(port=port, per_connection="") + BOUNCE_ADDRESS + dkim)
     config = load_config(path)
     with Database(config.store.path) as db:
-        addresses = [(f"r{n:05d}@example.com", "") for n in range(recipients)]
-        SubscriberStore(db).import_all(addresses, NOW)
+        entries = [NewEntry(f"r{n:05d}@example.com") for n in range(recipients)]
+        SubscriberStore(db).import_all(entries, NOW, lambda _address: [])
     return config
 
 

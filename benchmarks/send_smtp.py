@@ -39,7 +39,7 @@ from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, Digest
 from swfeed.store import Database
 from swfeed.store.deliveries import State
 from swfeed.store.issues import IssueStore
-from swfeed.store.subscribers import SubscriberStore
+from swfeed.store.subscribers import NewEntry, SubscriberStore
 
 SLICE = 1000
 NOW = datetime(2026, 3, 9, 9, tzinfo=UTC)
@@ -115,7 +115,8 @@ def setup(folder: Path, port: int, recipients: int, per_connection: int | None) 
     path.write_text(CONFIG.format(port=port, per_connection=reuse))
     config = load_config(path)
     db = Database(config.store.path)
-    SubscriberStore(db).import_all([(f"r{n:05d}@example.com", "") for n in range(recipients)], NOW)
+    entries = [NewEntry(f"r{n:05d}@example.com") for n in range(recipients)]
+    SubscriberStore(db).import_all(entries, NOW, lambda _address: [])
     db.close()
     return config
 

@@ -25,7 +25,7 @@ from typing import Any
 from swfeed.daemon.clock import TEST_CLOCK_ENV
 from swfeed.store import Database
 from swfeed.store.issues import IssueStore
-from swfeed.store.subscribers import SubscriberStore
+from swfeed.store.subscribers import NewEntry, SubscriberStore
 from tests.smtpfixture import ScriptedHandler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +126,7 @@ class Site:
         try:
             people = SubscriberStore(db)
             for address in addresses:
-                people.add(address, "", datetime(2026, 1, 1, tzinfo=UTC))
+                people.add(NewEntry(address, ""), datetime(2026, 1, 1, tzinfo=UTC), [])
         finally:
             db.close()
         return addresses

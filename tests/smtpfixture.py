@@ -35,7 +35,7 @@ from swfeed.config import Config, load_config
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue
 from swfeed.store import Database
 from swfeed.store.issues import IssueStore
-from swfeed.store.subscribers import SubscriberStore
+from swfeed.store.subscribers import NewEntry, SubscriberStore
 from tests.conftest import MINIMAL_CONFIG
 
 SECRET = "test-secret-0123456789abcdef"
@@ -249,7 +249,7 @@ def prepare(config_path: Path, recipients: list[str], issue: DigestIssue) -> Con
     try:
         store = SubscriberStore(db)
         for address in recipients:
-            store.add(address, "", NOW)
+            store.add(NewEntry(address, ""), NOW, [])
         IssueStore(db).create(issue)
     finally:
         db.close()

@@ -18,7 +18,7 @@ from swfeed.delivery.verp import Kind, envelope_sender
 from swfeed.store import Database
 from swfeed.store.bounces import BounceStore
 from swfeed.store.issues import IssueStore
-from swfeed.store.subscribers import Status, SubscriberStore
+from swfeed.store.subscribers import NewEntry, Status, SubscriberStore
 from tests.bouncefixture import BOUNCE_ADDRESS, bounce_config, deliver, sample, verp_of
 from tests.smtpfixture import NOW, addresses, make_issue, prepare
 
@@ -168,8 +168,9 @@ def test_a_complaint_keeps_the_address_out_of_later_imports(
     deliver(config, sample("arf-complaint.eml", "r006@example.com"))
     read(config, capsys)
     with Database(config.store.path) as db:
-        counts = SubscriberStore(db).import_all([("r006@example.com", "")], NOW)
-    assert counts.kept_out == ("r006@example.com",)
+        entries = [NewEntry("r006@example.com")]
+        counts = SubscriberStore(db).import_all(entries, NOW, lambda _address: [])
+    assert [address for address, _why in counts.kept_out] == ["r006@example.com"]
 
 
 def test_a_bounce_of_a_test_copy_changes_nothing(

@@ -153,6 +153,7 @@ def test_placeholders_are_consistent() -> None:
         "FORMAT",
         "STATUS",
         "COMMAND",
+        "TOPICS",
     }
     for name, parser in subcommands(build_parser()):
         for action in parser._actions:

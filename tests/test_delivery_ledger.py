@@ -26,7 +26,7 @@ from swfeed.store import Database
 from swfeed.store.deliveries import DeliveryStore, State
 from swfeed.store.issues import IssueStore
 from swfeed.store.locks import LockStore
-from swfeed.store.subscribers import SubscriberStore
+from swfeed.store.subscribers import NewEntry, SubscriberStore
 from tests.smtpfixture import (
     NOW,
     ScriptedHandler,
@@ -110,7 +110,7 @@ def test_recipient_list_is_frozen_when_sending_starts(tmp_path: Path) -> None:
         config = prepare(write_config(tmp_path, server.port, max_errors=1), addresses(2), issue)
         run_send(config, issue)
         db = open_db(config)
-        SubscriberStore(db).add("late@example.com", "", NOW)
+        SubscriberStore(db).add(NewEntry("late@example.com", ""), NOW, [])
         db.close()
         run_send(config, issue)
     assert "late@example.com" not in states(config, issue.period)

@@ -19,7 +19,7 @@ from swfeed.store import Database
 from swfeed.store.deliveries import DeliveryStore, State
 from swfeed.store.issues import IssueStore
 from swfeed.store.locks import LockStore, new_owner, process_identity
-from swfeed.store.subscribers import SubscriberStore
+from swfeed.store.subscribers import NewEntry, SubscriberStore
 from tests.smtpfixture import NOW, SmtpServer, addresses, make_issue, prepare, write_config
 
 HOUR = timedelta(hours=1)
@@ -147,7 +147,7 @@ def test_claim_needs_the_lock_when_fenced(db: Database) -> None:
 def prepare_rows(db: Database, count: int) -> None:
     """An issue with ``count`` subscribers, frozen into pending rows."""
     for address in addresses(count):
-        SubscriberStore(db).add(address, "", NOW)
+        SubscriberStore(db).add(NewEntry(address, ""), NOW, [])
     IssueStore(db).create(make_issue(PERIOD))
     DeliveryStore(db).freeze(PERIOD, NOW)
 

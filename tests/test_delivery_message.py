@@ -21,11 +21,12 @@ from swfeed.delivery.message import (
     qp_value,
 )
 from swfeed.errors import DeliveryError
-from swfeed.mailinglist.tokens import verify_token
+from swfeed.mailinglist.tokens import Purpose, read_link_token
 from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue
 from swfeed.plaintext import one_line
 from tests.smtpfixture import NOW, make_issue
 
+ANN_ID = "a1b2c3d4e5f6a7b8c9d0e1f2"
 SETTINGS = MessageSettings(
     from_address="news@example.org",
     from_name="Test Desk",
@@ -102,7 +103,7 @@ def test_message_has_every_header() -> None:
 
 def test_message_is_multipart_alternative_text_then_html() -> None:
     """multipart/alternative with a text/plain part before the text/html part."""
-    message = parse(template().render(Recipient("ann@example.com")))
+    message = parse(template().render(Recipient("ann@example.com", ident=ANN_ID)))
     assert message.get_content_type() == "multipart/alternative"
     kinds = [part.get_content_type() for part in message.iter_parts()]
     assert kinds == ["text/plain", "text/html"]
@@ -110,16 +111,38 @@ def test_message_is_multipart_alternative_text_then_html() -> None:
 
 def test_list_unsubscribe_carries_the_signed_link_and_mailto() -> None:
     """List-Unsubscribe has the https link with a token for this recipient, then the mailto."""
-    message = parse(template().render(Recipient("ann@example.com")))
+    message = parse(template().render(Recipient("ann@example.com", ident=ANN_ID)))
     https, mailto = (item.strip(" <>") for item in message["List-Unsubscribe"].split(","))
     assert https.startswith("https://news.example.org/unsubscribe?t=")
-    assert verify_token(b"s" * 32, https.split("t=", 1)[1]) == "ann@example.com"
+    token = https.split("t=", 1)[1]
+    assert read_link_token([b"s" * 32], Purpose.UNSUBSCRIBE, token) == ANN_ID
     assert mailto == "mailto:leave@example.org?subject=unsubscribe"
+
+
+def test_links_never_carry_the_address() -> None:
+    """Neither the unsubscribe link nor the preference link shows the address, in any form."""
+    message = parse(template().render(Recipient("ann@example.com", ident=ANN_ID)))
+    links = [message["List-Unsubscribe"], *body(message, "plain").split()]
+    urls = [word for word in links if "https://" in word]
+    assert urls
+    assert not any("ann" in url or "YW5u" in url for url in urls)
+
+
+def test_preferences_link_is_signed_for_its_own_purpose() -> None:
+    """The "Manage preferences" link carries a preferences token of this recipient's id."""
+    settings = replace(SETTINGS, preferences_url="https://news.example.org/preferences")
+    issue = make_issue()
+    issue = replace(issue, text=issue.text + "\nswfeed-preferences-url-7f3a9c\n")
+    message = parse(template(issue, settings).render(Recipient("ann@example.com", ident=ANN_ID)))
+    line = next(w for w in body(message, "plain").split() if "/preferences?t=" in w)
+    token = line.split("t=", 1)[1]
+    assert read_link_token([b"s" * 32], Purpose.PREFERENCES, token) == ANN_ID
+    assert read_link_token([b"s" * 32], Purpose.UNSUBSCRIBE, token) is None
 
 
 def test_body_parts_carry_the_recipients_link_and_address() -> None:
     """Both parts have the recipient's own unsubscribe link and address; no placeholder left."""
-    message = parse(template().render(Recipient("ann@example.com")))
+    message = parse(template().render(Recipient("ann@example.com", ident=ANN_ID)))
     link = message["List-Unsubscribe"].split(",")[0].strip(" <>")
     for kind in ("plain", "html"):
         content = body(message, kind)
@@ -139,7 +162,7 @@ def test_html_values_are_escaped() -> None:
 def test_unsubscribe_url_with_a_query_gets_an_ampersand() -> None:
     """A configured URL that already has a query string gets ``&t=`` (escaped in HTML)."""
     settings = replace(SETTINGS, unsubscribe_url="https://x.example/u?list=w")
-    message = parse(template(settings=settings).render(Recipient("ann@example.com")))
+    message = parse(template(settings=settings).render(Recipient("ann@example.com", ident=ANN_ID)))
     assert "https://x.example/u?list=w&t=" in body(message, "plain")
     assert 'href="https://x.example/u?list=w&amp;t=' in body(message, "html")
 
@@ -163,7 +186,7 @@ def test_placeholder_is_never_split_by_line_wrapping() -> None:
     """A placeholder at any column is replaced whole: the decoded body has the full link."""
     for offset in range(0, 90, 7):
         issue = replace(make_issue(), text="y" * offset + UNSUBSCRIBE_URL_TOKEN + " end\n")
-        message = parse(template(issue).render(Recipient("ann@example.com")))
+        message = parse(template(issue).render(Recipient("ann@example.com", ident=ANN_ID)))
         link = message["List-Unsubscribe"].split(",")[0].strip(" <>")
         assert body(message, "plain") == "y" * offset + link + " end\n"
 
@@ -172,7 +195,7 @@ def test_decoded_bodies_equal_the_issue_with_values_filled_in() -> None:
     """Quoted-printable round-trips the issue's text exactly, non-ASCII included."""
     text = f"Crème brûlée\t \n. dot line\nمرحبا {RECIPIENT_ADDRESS_TOKEN}\n=3D literal\n"
     issue = replace(make_issue(), text=text)
-    message = parse(template(issue).render(Recipient("ann@example.com")))
+    message = parse(template(issue).render(Recipient("ann@example.com", ident=ANN_ID)))
     assert body(message, "plain") == text.replace(RECIPIENT_ADDRESS_TOKEN, "ann@example.com")
 
 
@@ -187,10 +210,12 @@ def test_qp_value_wraps_and_escapes() -> None:
 
 def test_message_id_is_stable_per_issue_and_recipient() -> None:
     """The same (issue, recipient) gives the same Message-ID; another recipient another."""
-    first = parse(template().render(Recipient("ann@example.com")))["Message-ID"]
+    first = parse(template().render(Recipient("ann@example.com", ident=ANN_ID)))["Message-ID"]
     again = parse(template().render(Recipient("ANN@example.com")))["Message-ID"]
     other = parse(template().render(Recipient("bob@example.com")))["Message-ID"]
-    later = parse(template(make_issue("2026-W12")).render(Recipient("ann@example.com")))
+    later = parse(
+        template(make_issue("2026-W12")).render(Recipient("ann@example.com", ident=ANN_ID))
+    )
     assert first == again
     assert first != other
     assert first != later["Message-ID"]
@@ -200,7 +225,7 @@ def test_message_id_is_stable_per_issue_and_recipient() -> None:
 @pytest.mark.parametrize("subject", HOSTILE)
 def test_hostile_subject_cannot_inject_headers(subject: str) -> None:
     """Line breaks and encoded line breaks in the subject stay inside one Subject header."""
-    raw = template(make_issue(subject=subject)).render(Recipient("ann@example.com"))
+    raw = template(make_issue(subject=subject)).render(Recipient("ann@example.com", ident=ANN_ID))
     message = parse(raw)
     assert set(message.keys()) == EXPECTED_HEADERS
     assert "\n" not in message["Subject"]
@@ -210,13 +235,17 @@ def test_hostile_subject_cannot_inject_headers(subject: str) -> None:
 
 def test_line_break_in_subject_becomes_a_space() -> None:
     """A CRLF in a title turns into a space inside the Subject."""
-    raw = template(make_issue(subject=HOSTILE[0])).render(Recipient("ann@example.com"))
+    raw = template(make_issue(subject=HOSTILE[0])).render(
+        Recipient("ann@example.com", ident=ANN_ID)
+    )
     assert parse(raw)["Subject"] == "Weekly Bcc: victim@example.net"
 
 
 def test_encoded_word_lookalike_subject_stays_literal() -> None:
     """A title that looks like an encoded word is shown literally, never decoded."""
-    raw = template(make_issue(subject=HOSTILE[3])).render(Recipient("ann@example.com"))
+    raw = template(make_issue(subject=HOSTILE[3])).render(
+        Recipient("ann@example.com", ident=ANN_ID)
+    )
     assert parse(raw)["Subject"] == HOSTILE[3]
 
 
@@ -259,7 +288,7 @@ def test_encoded_words_are_short_and_whole_characters() -> None:
 def test_without_secret_the_mailto_is_the_link() -> None:
     """With only a mailto configured, the body link and List-Unsubscribe are the mailto."""
     settings = replace(SETTINGS, unsubscribe_url=None, secret=None)
-    message = parse(template(settings=settings).render(Recipient("ann@example.com")))
+    message = parse(template(settings=settings).render(Recipient("ann@example.com", ident=ANN_ID)))
     assert message["List-Unsubscribe"] == "<mailto:leave@example.org?subject=unsubscribe>"
     assert message["List-Unsubscribe-Post"] is None
     assert "mailto:leave@example.org?subject=unsubscribe" in body(message, "plain")

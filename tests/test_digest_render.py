@@ -19,7 +19,13 @@ from swfeed.digest.render import (
 )
 from swfeed.digest.select import select_articles
 from swfeed.errors import ConfigError, DigestError, TemplateError
-from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, Article, Image
+from swfeed.models import (
+    PREFERENCES_URL_TOKEN,
+    RECIPIENT_ADDRESS_TOKEN,
+    UNSUBSCRIBE_URL_TOKEN,
+    Article,
+    Image,
+)
 from tests.conftest import ROOT
 from tests.test_digest_support import (
     SAMPLE_CONTENT,
@@ -89,13 +95,14 @@ def test_every_image_has_alt_text(sample: tuple[Config, list[Article]]) -> None:
 
 
 def test_all_links_are_absolute(sample: tuple[Config, list[Article]]) -> None:
-    """Every href and src is an absolute http(s) URL, or the unsubscribe placeholder."""
+    """Every href and src is an absolute http(s) URL, or a per-recipient link placeholder."""
     config, articles = sample
     root = document(render(config, articles)[0])
     urls = root.xpath("//@href | //@src")
     assert urls
     for url in urls:
-        assert url.startswith(("https://", "http://")) or url == UNSUBSCRIBE_URL_TOKEN, url
+        placeholders = (UNSUBSCRIBE_URL_TOKEN, PREFERENCES_URL_TOKEN)
+        assert url.startswith(("https://", "http://")) or url in placeholders, url
 
 
 def test_styles_are_inlined_on_elements(sample: tuple[Config, list[Article]]) -> None:

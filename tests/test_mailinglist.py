@@ -9,12 +9,20 @@ import pytest
 from swfeed.cli import main
 from swfeed.mailinglist.addresses import SubscriberError, clean_name, normalize_address
 from swfeed.mailinglist.csvfile import CsvImportError, read_csv
-from swfeed.mailinglist.tokens import make_token, verify_token
+from swfeed.mailinglist.tokens import make_token, verify_legacy_token
 from swfeed.store import Database
-from swfeed.store.subscribers import Status, SubscriberStore
+from swfeed.store.subscribers import NewEntry, Status, SubscriberStore
 from tests.smtpfixture import NOW, write_config
 
 SECRET = b"k" * 32
+
+
+def verify_token(secret: bytes, token: str) -> str | None:
+    return verify_legacy_token([secret], token)
+
+
+def no_hashes(_address: str) -> list[str]:
+    return []
 
 
 @pytest.fixture
@@ -161,37 +169,41 @@ def test_import_keeps_unsubscribed_addresses_out(store: SubscriberStore) -> None
     """An import never re-subscribes someone who unsubscribed or bounced."""
     store.set_status("gone@example.org", Status.UNSUBSCRIBED, NOW)
     store.set_status("bounced@example.org", Status.BOUNCED, NOW)
-    counts = store.import_all(
-        [("gone@example.org", ""), ("bounced@example.org", ""), ("new@example.org", "")], NOW
-    )
+    entries = [NewEntry(a) for a in ("gone@example.org", "bounced@example.org", "new@example.org")]
+    counts = store.import_all(entries, NOW, no_hashes)
     assert counts.added == 1
-    assert sorted(counts.kept_out) == ["bounced@example.org", "gone@example.org"]
+    assert sorted(address for address, _why in counts.kept_out) == [
+        "bounced@example.org",
+        "gone@example.org",
+    ]
     assert store.count(Status.ACTIVE) == 1
 
 
 def test_import_updates_names_of_active_subscribers(store: SubscriberStore) -> None:
     """Importing an active address with a new name renames it; the same name changes nothing."""
-    store.add("ann@example.org", "Ann", NOW)
-    counts = store.import_all([("ann@example.org", "Ann Smith"), ("ANN@example.org", "")], NOW)
-    assert (counts.renamed, counts.unchanged) == (1, 1)
+    store.add(NewEntry("ann@example.org", "Ann"), NOW, [])
+    entries = [NewEntry("ann@example.org", "Ann Smith"), NewEntry("ANN@example.org", "")]
+    counts = store.import_all(entries, NOW, no_hashes)
+    assert (counts.updated, counts.unchanged) == (1, 1)
     found = store.get("ann@example.org")
     assert found is not None
     assert found.name == "Ann Smith"
 
 
-def test_add_re_subscribes_explicitly(store: SubscriberStore) -> None:
-    """``add`` is the explicit way back for an unsubscribed address."""
-    store.set_status("ann@example.org", Status.UNSUBSCRIBED, NOW)
-    assert store.add("ann@example.org", "", NOW) is True
+@pytest.mark.parametrize("status", [Status.UNSUBSCRIBED, Status.BOUNCED, Status.COMPLAINED])
+def test_add_never_re_activates(store: SubscriberStore, status: Status) -> None:
+    """``add`` keeps out an address that left, and says why: only a new opt-in brings it back."""
+    store.set_status("ann@example.org", status, NOW)
+    assert store.add(NewEntry("ann@example.org"), NOW, []) == f"{status} on {NOW:%Y-%m-%d}"
     found = store.get("ann@example.org")
     assert found is not None
-    assert found.status is Status.ACTIVE
+    assert found.status is status
 
 
 def test_addresses_match_case_insensitively(store: SubscriberStore) -> None:
     """ANN@example.org and ann@example.org are one subscriber."""
-    store.add("ann@example.org", "", NOW)
-    assert store.add("ANN@example.org", "", NOW) is False
+    store.add(NewEntry("ann@example.org"), NOW, [])
+    assert store.add(NewEntry("ANN@example.org"), NOW, []) == "unchanged"
     assert len(store.all()) == 1
 
 

@@ -18,7 +18,7 @@ from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 from swfeed.store.deliveries import DeliveryStore, Outcome, State
 from swfeed.store.issues import IssueStore
-from swfeed.store.subscribers import SubscriberStore
+from swfeed.store.subscribers import NewEntry, SubscriberStore
 from tests.conftest import MINIMAL_CONFIG, WriteConfig
 
 NOW = datetime(2026, 3, 25, 12, tzinfo=UTC)
@@ -101,7 +101,7 @@ def test_issue_lines_count_deliveries_by_state(config: Config, db: Database) -> 
     """Each issue shows its sent / deferred / failed / unknown counts from the ledger."""
     people = SubscriberStore(db)
     for name in ("a", "b", "c", "d"):
-        people.add(f"{name}@example.org", "", NOW)
+        people.add(NewEntry(f"{name}@example.org", ""), NOW, [])
     frozen_issue(db, "2026-W13", ())
     ledger = DeliveryStore(db)
     ledger.freeze("2026-W13", NOW)
@@ -190,7 +190,7 @@ def test_unfinished_issue_shows_what_is_left_and_the_next_retry(
 ) -> None:
     """A half-sent issue says it is being finished: how many are left, and the next retry."""
     for name in ("a", "b", "c"):
-        SubscriberStore(db).add(f"{name}@example.org", "", NOW)
+        SubscriberStore(db).add(NewEntry(f"{name}@example.org", ""), NOW, [])
     frozen_issue(db, "2026-W13", ())
     ledger = DeliveryStore(db)
     ledger.freeze("2026-W13", NOW)
@@ -209,7 +209,7 @@ def test_unfinished_issue_shows_what_is_left_and_the_next_retry(
 
 def test_unfinished_issue_older_than_the_listed_ones_is_shown(config: Config, db: Database) -> None:
     """An old issue still being finished is listed even when newer ones fill the list."""
-    SubscriberStore(db).add("a@example.org", "", NOW)
+    SubscriberStore(db).add(NewEntry("a@example.org", ""), NOW, [])
     frozen_issue(db, "2026-W01", ())
     DeliveryStore(db).freeze("2026-W01", NOW)
     for week in range(2, 9):

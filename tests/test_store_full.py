@@ -17,7 +17,7 @@ import pytest
 from swfeed.cli import main
 from swfeed.errors import StoreError, StoreFull
 from swfeed.store import Database
-from swfeed.store.subscribers import SubscriberStore
+from swfeed.store.subscribers import NewEntry, SubscriberStore
 from tests.conftest import MINIMAL_CONFIG
 
 NOW = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
@@ -91,14 +91,15 @@ def test_store_full_is_reported_and_the_next_write_works(tmp_path: Path) -> None
     again once there is room (SQLite's page limit standing in for the disk)."""
     with Database(tmp_path / "store.sqlite3") as db:
         people = SubscriberStore(db)
-        people.add("first@example.org", "First", NOW)
+        people.add(NewEntry("first@example.org", "First"), NOW, [])
         pages = db.conn.execute("PRAGMA page_count").fetchone()[0]
         db.conn.execute(f"PRAGMA max_page_count = {pages}")
+        entries = [NewEntry(f"reader{n}@example.org", "x" * 500) for n in range(500)]
         with pytest.raises(StoreFull, match="is full"):
-            people.import_all([(f"reader{n}@example.org", "x" * 500) for n in range(500)], NOW)
+            people.import_all(entries, NOW, lambda _address: [])
         db.conn.execute("PRAGMA max_page_count = 1073741823")
         assert people.get("first@example.org") is not None
-        people.add("later@example.org", "Later", NOW)
+        people.add(NewEntry("later@example.org", "Later"), NOW, [])
         assert people.get("later@example.org") is not None
 
 
@@ -106,7 +107,7 @@ def test_read_only_store_hint_keeps_the_database_in_place(small_disk: Path) -> N
     """On a read-only file system the hint is about permissions, never moving the store."""
     path = small_disk / "swfeed.sqlite3"
     with Database(path) as db:
-        SubscriberStore(db).add("first@example.org", "First", NOW)
+        SubscriberStore(db).add(NewEntry("first@example.org", "First"), NOW, [])
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     with pytest.raises(StoreError) as caught:
         Database(path)

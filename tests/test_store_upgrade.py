@@ -18,6 +18,8 @@ import time_machine
 from swfeed.cli import main
 from swfeed.config import load_config
 from swfeed.delivery.outbox import outbox_folder
+from swfeed.delivery.settings import unsubscribe_secret
+from swfeed.mailinglist.tokens import make_token
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 from swfeed.store.bounces import BounceStore
@@ -25,7 +27,9 @@ from swfeed.store.deliveries import DeliveryStore, State
 from swfeed.store.issues import IssueStore
 from swfeed.store.pings import PingStore
 from swfeed.store.schema import MIGRATIONS
+from swfeed.store.subscribers import Status, SubscriberStore, Via
 from tests.conftest import ROOT
+from tests.test_web import running
 
 RELEASE_0_1 = ROOT / "tests" / "data" / "stores" / "release-0.1.sqlite3"
 NOW = datetime(2026, 11, 30, 10, 30, tzinfo=UTC)
@@ -123,3 +127,29 @@ def test_the_release_store_gains_bounce_records_and_rates(site: Path) -> None:
         rates = BounceStore(db).rates("2026-W49")
         assert (rates.handed_over, rates.hard, rates.complaints) == (3, 0, 0)
         assert BounceStore(db).events() == []
+
+
+def test_subscribers_stay_active_with_all_topics(site: Path) -> None:
+    """The list of 0.1 is kept: everyone active, every topic, joined before consent records."""
+    with Database(site.parent.parent / "var" / "swfeed.sqlite3") as db:
+        people = SubscriberStore(db).all()
+    assert len(people) == 3
+    assert {(p.status, p.topics, p.joined_via) for p in people} == {(Status.ACTIVE, (), Via.LEGACY)}
+    assert len({p.ident for p in people}) == 3
+
+
+def test_one_click_links_of_issues_already_sent_still_unsubscribe(site: Path) -> None:
+    """The 0.1 link format (address + HMAC) in issue 2026-W49 still unsubscribes (RFC 8058)."""
+    config = load_config(site)
+    secret = unsubscribe_secret(config)
+    assert secret is not None
+    token = make_token(secret, "reader@example.org")
+    with running(config) as started:
+        response = started.client.post(
+            f"/unsubscribe?t={token}", data={"List-Unsubscribe": "One-Click"}
+        )
+    assert response.status_code == 200
+    with Database(config.store.path) as db:
+        found = SubscriberStore(db).get("reader@example.org")
+    assert found is not None
+    assert found.status is Status.UNSUBSCRIBED

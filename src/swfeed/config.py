@@ -8,6 +8,7 @@ path and the fix (see ``yamlfile``).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -519,7 +520,15 @@ class DeliveryConfig(_Model):
         None, description="Public URL of `swfeed serve`'s /unsubscribe endpoint."
     )
     unsubscribe_secret: SecretStr | None = Field(
-        None, description="HMAC key of unsubscribe links: ${SWFEED_UNSUBSCRIBE_SECRET}."
+        None,
+        description="HMAC key of unsubscribe, preference, confirmation and sign-up-form "
+        "links: ${SWFEED_UNSUBSCRIBE_SECRET}.",
+    )
+    previous_secrets: list[SecretStr] = Field(
+        default_factory=list,
+        description="Earlier values of unsubscribe_secret, after a rotation: unsubscribe and "
+        "preference links of issues already sent keep working (confirmation links expire), "
+        "and erased addresses stay suppressed. Remove one only when no old issue matters.",
     )
     max_consecutive_errors: Int = Field(
         10, ge=1, description="Pause the run after this many errors in a row."
@@ -606,6 +615,72 @@ class BouncesConfig(_Model):
         return self
 
 
+def _network(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected an IP address or network such as 10.0.0.1, got {value!r}")
+    try:
+        ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/8)"
+        ) from None
+    return value.strip()
+
+
+IpNetwork = Annotated[str, BeforeValidator(_network)]
+
+
+class SubscribeConfig(_Model):
+    enabled: Bool = Field(
+        True,
+        description="Answer /subscribe, /confirm and /preferences in `swfeed serve` (needs "
+        "digest: and delivery: with unsubscribe_secret).",
+    )
+    privacy_url: HttpUrl | None = Field(
+        None, description="The privacy notice the sign-up form links to."
+    )
+    topics: list[str] = Field(
+        default_factory=list,
+        description="Category slugs offered as topics on the forms (default: every category "
+        "the site's articles have).",
+    )
+    confirm_within: Duration = Field(
+        timedelta(days=7),
+        description="A sign-up not confirmed within this long is deleted (and its link expires).",
+    )
+    resend_after: Duration = Field(
+        timedelta(hours=1),
+        description="A second sign-up of a pending address sends a second confirmation only "
+        "this long after the first.",
+    )
+    min_fill_seconds: Int = Field(
+        3,
+        ge=0,
+        le=600,
+        description="A form posted sooner than this after it was shown is taken for a bot: "
+        "same page, no email.",
+    )
+    max_confirmations_per_hour: Int = Field(
+        100, ge=1, description="Most confirmation emails sent in any hour (all clients together)."
+    )
+    per_client_per_hour: Int = Field(
+        5, ge=1, description="Most sign-ups one client address may post in an hour."
+    )
+    per_hour: Int = Field(
+        300, ge=1, description="Most sign-ups all clients together may post in an hour."
+    )
+    trusted_proxies: list[IpNetwork] = Field(
+        default_factory=list,
+        description="Reverse proxies (addresses or networks) whose X-Forwarded-For names the "
+        "client; from anyone else the header is ignored.",
+    )
+    store_ip: Bool = Field(
+        False,
+        description="Keep the client's IP address with the consent record (off: subscribers "
+        "may be at risk; keep as little as possible).",
+    )
+
+
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -683,6 +758,10 @@ class Config(_Model):
     bounces: BouncesConfig | None = Field(
         None, description="The mailbox bounces and complaints arrive in (`swfeed bounces`)."
     )
+    subscribe: SubscribeConfig = Field(
+        default_factory=SubscribeConfig,
+        description="Sign-up, confirmation and preferences in `swfeed serve`.",
+    )
     schedule: ScheduleConfig = Field(
         default_factory=ScheduleConfig, description="When `swfeed run` does what."
     )
@@ -694,7 +773,7 @@ class Config(_Model):
         """Missing sections are validated as empty ones, so their paths resolve too."""
         if isinstance(data, dict):
             data = dict(data)
-            for section in ("store", "output", "feeds", "schedule"):
+            for section in ("store", "output", "feeds", "schedule", "subscribe"):
                 data.setdefault(section, {})
         return data
 

@@ -159,3 +159,4 @@ class DigestIssue:
 #: recipient (HTML-escaped in the HTML part) and the web archive with a generic value.
 UNSUBSCRIBE_URL_TOKEN = "swfeed-unsubscribe-url-7f3a9c"  # noqa: S105
 RECIPIENT_ADDRESS_TOKEN = "swfeed-recipient-address-7f3a9c"  # noqa: S105
+PREFERENCES_URL_TOKEN = "swfeed-preferences-url-7f3a9c"  # noqa: S105

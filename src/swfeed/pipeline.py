@@ -265,7 +265,6 @@ def send_digest(
     """Decide about the due issue (or ``period``'s) and act: send or resume it, record it
     skipped, or do nothing. ``on_decision`` hears the verdict before anything is done.
     ``resume``: the admin carries on with an issue paused for its bounce rate."""
-    from swfeed.delivery.send import send_issue
     from swfeed.digest.due import Action
     from swfeed.digest.freeze import ensure_issue
     from swfeed.store.issues import IssueStore
@@ -281,11 +280,40 @@ def send_digest(
     issue = ensure_issue(config, db, now, due.period)
     if issue is None:
         return DigestRun(due)
-    stop = stop or threading.Event()
-    summary = send_issue(
+    summary = deliver_issue(
         config, db, issue, clock, stop, progress, retry_unknown=retry_unknown, resume=resume
     )
     return DigestRun(due, issue, summary)
+
+
+def deliver_issue(
+    config: Config,
+    db: Database,
+    issue: DigestIssue,
+    clock: Callable[[], datetime],
+    stop: threading.Event | None = None,
+    progress: ProgressCallback | None = None,
+    *,
+    retry_unknown: bool = False,
+    resume: bool = False,
+) -> SendSummary:
+    """Send (or resume) a frozen issue: each subscriber gets their topics' variant."""
+    from swfeed.delivery.send import send_issue
+    from swfeed.digest.variants import TopicVariants
+
+    variants = TopicVariants(config, db, issue)
+    stop = stop or threading.Event()
+    return send_issue(
+        config,
+        db,
+        issue,
+        clock,
+        stop,
+        progress,
+        retry_unknown=retry_unknown,
+        resume=resume,
+        variants=variants,
+    )
 
 
 def read_bounces(config: Config, db: Database, now: datetime) -> BounceRun:

@@ -20,6 +20,7 @@ import jinja2
 
 import swfeed
 from swfeed.errors import TemplateError
+from swfeed.languages import is_rtl
 
 if TYPE_CHECKING:
     from swfeed.config import Config
@@ -43,6 +44,11 @@ class SiteView:
     logo: str | None
     language: str
     logo_dark: str | None = None
+
+    @property
+    def direction(self) -> str:
+        """``rtl`` for a language written right to left, else ``ltr`` (the dir attribute)."""
+        return "rtl" if is_rtl(self.language) else "ltr"
 
 
 def site_view(config: Config) -> SiteView:

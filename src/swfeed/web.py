@@ -21,6 +21,10 @@ web server:
   applied a moment later (see ``mailinglist.unsubqueue``); only if even that fails is the
   answer 503 with Retry-After. A GET without a token (the web
   archive copy's "How to unsubscribe" link) shows how to unsubscribe.
+  Tokens name the subscriber by an opaque id; those of issues sent by 0.1 (the address)
+  still work.
+- ``/subscribe``, ``/confirm``, ``/preferences``: the subscriber side (``signup.routes``),
+  with the worker that sends confirmation and welcome mails (started with the app).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -48,13 +52,14 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from swfeed.config import Config
-from swfeed.delivery.settings import unsubscribe_secret
+from swfeed.delivery.settings import link_keys
 from swfeed.errors import StoreError
 from swfeed.httpserver import HttpServer
-from swfeed.mailinglist.tokens import verify_token
-from swfeed.mailinglist.unsubqueue import NOTE, apply_queued, enqueue, try_apply
+from swfeed.mailinglist.unsubqueue import apply_queued, enqueue, try_apply
+from swfeed.signup.forms import FormTooLarge, first_value, read_form
+from swfeed.signup.routes import signup_side
+from swfeed.signup.service import Unsubscriber, read_unsubscribe, unsubscribe, unsubscriber
 from swfeed.store import Database
-from swfeed.store.subscribers import Status, SubscriberStore
 from swfeed.templating import SiteView, render_template, site_templates, site_view
 
 CACHE_BODY_LIMIT = 2_000_000
@@ -317,7 +322,7 @@ class Unsubscribe:
 
     def __init__(self, config: Config, now: Callable[[], datetime], pages: Pages) -> None:
         self.config = config
-        self.secret = unsubscribe_secret(config)
+        self.keys = link_keys(config)
         self.now = now
         self.pages = pages
         self._applier: asyncio.Task[None] | None = None
@@ -328,18 +333,19 @@ class Unsubscribe:
         token = request.query_params.get("t", "")
         if request.method == "POST" and not token:
             token = await _form_token(request)
-        address = verify_token(self.secret, token) if self.secret and token else None
-        if address is None:
+        who = read_unsubscribe(self.keys, token) if token else None
+        if who is None:
             return self.pages.render(400, "link_invalid.html.j2")
         if request.method == "POST":
-            return await self._post(address)
+            return await self._post(who)
+        address = await run_in_threadpool(self._address, who)
         action = f"?t={quote(token)}"
         return self.pages.render(200, "unsubscribe_confirm.html.j2", address=address, action=action)
 
-    async def _post(self, address: str) -> Response:
+    async def _post(self, who: Unsubscriber) -> Response:
         """Unsubscribe: 200 once applied, 202 once durably queued (the store was busy; the
         queue is applied a moment later), else 503 with Retry-After. Never 500."""
-        outcome = await run_in_threadpool(self._unsubscribe, address)
+        outcome, address = await run_in_threadpool(self._unsubscribe, who)
         if outcome is None:
             page = self.pages.render(503, "unsubscribe_later.html.j2", address=address)
             page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -349,22 +355,33 @@ class Unsubscribe:
         status = 202 if outcome == QUEUED else 200
         return self.pages.render(status, "unsubscribe_done.html.j2", address=address)
 
-    def _unsubscribe(self, address: str) -> str | None:
-        """Apply the unsubscribe (and any queued ones), or queue it; None if neither."""
+    def _unsubscribe(self, who: Unsubscriber) -> tuple[str | None, str | None]:
+        """Apply the unsubscribe (and any queued ones), or queue it; None if neither. With
+        the address the link names, when known (None once erased, or while busy)."""
         store, now = self.config.store.path, self.now()
         try:
             with Database(store, busy_timeout=STORE_WAIT_SECONDS) as db:
                 apply_queued(db, now)
-                SubscriberStore(db).set_status(address, Status.UNSUBSCRIBED, now, NOTE)
+                found = unsubscribe(db, who, now)
         except (StoreError, sqlite3.Error, OSError):
             pass
         else:
-            return APPLIED
+            return APPLIED, found.address if found else None
         try:
-            enqueue(store, address, now)
+            enqueue(store, who.address, now, ident=who.ident)
         except OSError:
+            return None, who.address
+        return QUEUED, who.address
+
+    def _address(self, who: Unsubscriber) -> str | None:
+        """The address a link names, for the confirmation page (None once erased or while
+        the store is busy)."""
+        try:
+            with Database(self.config.store.path, busy_timeout=STORE_WAIT_SECONDS) as db:
+                found = unsubscriber(db, who)
+        except (StoreError, sqlite3.Error, OSError):
             return None
-        return QUEUED
+        return found.address if found else None
 
     def _apply_queue_soon(self) -> None:
         """Apply the queue in the background, retrying while the store stays busy."""
@@ -388,15 +405,10 @@ class Unsubscribe:
 
 async def _form_token(request: Request) -> str:
     """The ``t`` field of a url-encoded form body (read up to a size limit)."""
-    if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
+    try:
+        return first_value(await read_form(request, MAX_FORM_BYTES), "t")
+    except FormTooLarge:
         return ""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return ""
-    values = parse_qs(body.decode("latin-1"))
-    return values.get("t", [""])[0]
 
 
 def _utc_now() -> datetime:
@@ -404,7 +416,7 @@ def _utc_now() -> datetime:
 
 
 def create_app(config: Config, now: Callable[[], datetime] = _utc_now) -> Starlette:
-    """The whole site: /unsubscribe, then every file of the output folder.
+    """The whole site: /unsubscribe, the subscriber side, then every file of the output folder.
 
     ``now`` is the server's clock (the time an unsubscription is recorded).
     """
@@ -417,11 +429,14 @@ def create_app(config: Config, now: Callable[[], datetime] = _utc_now) -> Starle
             static_response, site, request.method, request.scope["path"], headers, pages
         )
 
+    signup = signup_side(config, now, pages.render)
     return Starlette(
         routes=[
             Route("/unsubscribe", Unsubscribe(config, now, pages).handle, methods=["GET", "POST"]),
+            *(signup.routes if signup else ()),
             Route("/{path:path}", files, methods=["GET", "HEAD"]),
-        ]
+        ],
+        lifespan=signup.lifespan if signup else None,
     )
 
 

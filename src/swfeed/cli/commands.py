@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from swfeed.cli import Subparsers, bounces, daemon, digest, doctor, feeds, mailinglist, serve
+from swfeed.cli import (
+    Subparsers,
+    bounces,
+    daemon,
+    digest,
+    doctor,
+    feeds,
+    mailinglist,
+    serve,
+    signup,
+)
 
 Register = Callable[[Subparsers], None]
 
@@ -14,6 +24,7 @@ REGISTRY: list[Register] = [
     mailinglist.register,
     bounces.register,
     doctor.register,
+    signup.register,
     serve.register,
     daemon.register,
 ]

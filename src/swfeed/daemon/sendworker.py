@@ -23,7 +23,7 @@ from swfeed import pipeline
 from swfeed.config import Config
 from swfeed.daemon.clock import Clock
 from swfeed.daemon.logs import get_logger
-from swfeed.delivery.send import SendSummary, send_issue
+from swfeed.delivery.send import SendSummary
 from swfeed.digest.due import Action, digest_enabled
 from swfeed.errors import BusyError, SwfeedError
 from swfeed.models import DigestIssue
@@ -109,7 +109,7 @@ class DigestJob:
 
     def deliver(self, issue: DigestIssue) -> None:
         """Send (or resume) a frozen issue; log where it stands."""
-        log_summary(send_issue(self.config, self.db, issue, self.clock.now, self.stop))
+        log_summary(pipeline.deliver_issue(self.config, self.db, issue, self.clock.now, self.stop))
 
 
 def log_decision(due: pipeline.DueDigest) -> None:

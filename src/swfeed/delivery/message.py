@@ -39,8 +39,13 @@ from enum import Enum
 from urllib.parse import quote
 
 from swfeed.errors import DeliveryError
-from swfeed.mailinglist.tokens import make_token
-from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue
+from swfeed.mailinglist.tokens import Purpose, link_token
+from swfeed.models import (
+    PREFERENCES_URL_TOKEN,
+    RECIPIENT_ADDRESS_TOKEN,
+    UNSUBSCRIBE_URL_TOKEN,
+    DigestIssue,
+)
 from swfeed.plaintext import one_line
 
 CRLF = "\r\n"
@@ -54,7 +59,11 @@ MAX_QP_LINE = 76
 TEST_SUBJECT_PREFIX = "[TEST] "
 TEST_HEADER = "X-Swfeed-Test: yes"
 _PLACEHOLDERS = re.compile(
-    f"({re.escape(UNSUBSCRIBE_URL_TOKEN)}|{re.escape(RECIPIENT_ADDRESS_TOKEN)})"
+    "("
+    + "|".join(
+        map(re.escape, (UNSUBSCRIBE_URL_TOKEN, RECIPIENT_ADDRESS_TOKEN, PREFERENCES_URL_TOKEN))
+    )
+    + ")"
 )
 
 
@@ -68,14 +77,29 @@ class Slot(Enum):
     TEXT_ADDRESS = "text-address"
     HTML_URL = "html-url"
     HTML_ADDRESS = "html-address"
+    TEXT_PREFERENCES = "text-preferences"
+    HTML_PREFERENCES = "html-preferences"
+
+
+_TEXT_SLOTS = {
+    UNSUBSCRIBE_URL_TOKEN: Slot.TEXT_URL,
+    RECIPIENT_ADDRESS_TOKEN: Slot.TEXT_ADDRESS,
+    PREFERENCES_URL_TOKEN: Slot.TEXT_PREFERENCES,
+}
+_HTML_SLOTS = {
+    UNSUBSCRIBE_URL_TOKEN: Slot.HTML_URL,
+    RECIPIENT_ADDRESS_TOKEN: Slot.HTML_ADDRESS,
+    PREFERENCES_URL_TOKEN: Slot.HTML_PREFERENCES,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    """Who one copy goes to."""
+    """Who one copy goes to; ``ident`` is the subscriber's opaque id (for their links)."""
 
     address: str
     name: str = ""
+    ident: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +114,7 @@ class MessageSettings:
     unsubscribe_url: str | None = None
     unsubscribe_mailto: str | None = None
     secret: bytes | None = None
+    preferences_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,16 +151,19 @@ class MessageTemplate:
         return b"".join(part if isinstance(part, bytes) else values[part] for part in parts)
 
     def values(self, recipient: Recipient) -> dict[Slot, bytes]:
-        url = unsubscribe_link(self.settings, recipient.address)
+        url = unsubscribe_link(self.settings, recipient)
+        preferences = preferences_link(self.settings, recipient)
         escaped_url, escaped_address = html.escape(url), html.escape(recipient.address)
         return {
             Slot.TO: mailbox(recipient.name, recipient.address, "To").encode("ascii"),
             Slot.MESSAGE_ID: self.id_for(recipient.address).encode(),
-            Slot.LIST_UNSUBSCRIBE: list_unsubscribe(self.settings, recipient.address).encode(),
+            Slot.LIST_UNSUBSCRIBE: list_unsubscribe(self.settings, recipient).encode(),
             Slot.TEXT_URL: qp_value(url),
             Slot.TEXT_ADDRESS: qp_value(recipient.address),
             Slot.HTML_URL: qp_value(escaped_url),
             Slot.HTML_ADDRESS: qp_value(escaped_address),
+            Slot.TEXT_PREFERENCES: qp_value(preferences),
+            Slot.HTML_PREFERENCES: qp_value(html.escape(preferences)),
         }
 
 
@@ -151,9 +179,9 @@ def build_template(
     feedback = feedback_id(issue.period, settings, test)
     parts = _headers(subject, settings, date, boundary, test, feedback)
     parts.append(_part_head(boundary, "text/plain"))
-    parts += _qp_body(issue.text, Slot.TEXT_URL, Slot.TEXT_ADDRESS)
+    parts += _qp_body(issue.text, _TEXT_SLOTS)
     parts.append(_part_head(boundary, "text/html"))
-    parts += _qp_body(issue.html, Slot.HTML_URL, Slot.HTML_ADDRESS)
+    parts += _qp_body(issue.html, _HTML_SLOTS)
     parts.append(f"{CRLF}--{boundary}--{CRLF}".encode())
     merged = _merge(parts)
     stuffed = tuple(dot_stuff(p) if isinstance(p, bytes) else p for p in merged)
@@ -221,16 +249,20 @@ def _part_head(boundary: str, content_type: str) -> bytes:
     ).encode("ascii")
 
 
-def _qp_body(text: str, url_slot: Slot, address_slot: Slot) -> list[bytes | Slot]:
+def _qp_body(text: str, slots: dict[str, Slot]) -> list[bytes | Slot]:
     """Quoted-printable text with each placeholder on a line of its own, between soft breaks."""
     out: list[bytes | Slot] = []
     for index, piece in enumerate(_PLACEHOLDERS.split(text)):
         if index % 2 == 1:
-            slot = url_slot if piece == UNSUBSCRIBE_URL_TOKEN else address_slot
-            out += [SOFT_BREAK, slot, SOFT_BREAK]
+            out += [SOFT_BREAK, slots[piece], SOFT_BREAK]
         elif piece:
-            out.append(body_encode(piece.encode().decode("latin-1"), MAX_QP_LINE, CRLF).encode())
+            out.append(qp_text(piece))
     return out
+
+
+def qp_text(text: str) -> bytes:
+    """``text`` (UTF-8) quoted-printable, lines at most 76 octets, CRLF line ends."""
+    return body_encode(text.encode().decode("latin-1"), MAX_QP_LINE, CRLF).encode()
 
 
 def _merge(parts: Sequence[bytes | Slot]) -> tuple[bytes | Slot, ...]:
@@ -335,23 +367,84 @@ def message_id_of_test_send(period: str, settings: MessageSettings) -> str:
     return f"<swfeed.test.{period}.{secrets.token_hex(12)}@{domain}>"
 
 
-def unsubscribe_link(settings: MessageSettings, address: str) -> str:
-    """The per-recipient link in the body: the signed https URL, else the mailto."""
+def unsubscribe_link(settings: MessageSettings, recipient: Recipient) -> str:
+    """The per-recipient link in the body: the signed https URL, else the mailto.
+
+    A recipient who is no subscriber (a test send) gets the bare URL, whose page explains
+    how to unsubscribe.
+    """
     if settings.unsubscribe_url and settings.secret is not None:
-        separator = "&" if "?" in settings.unsubscribe_url else "?"
-        return f"{settings.unsubscribe_url}{separator}t={make_token(settings.secret, address)}"
+        return _signed(settings.unsubscribe_url, settings.secret, Purpose.UNSUBSCRIBE, recipient)
     return _mailto(settings)
+
+
+def preferences_link(settings: MessageSettings, recipient: Recipient) -> str:
+    """The recipient's "Manage preferences" link (the unsubscribe link when there is none)."""
+    if settings.preferences_url and settings.secret is not None:
+        return _signed(settings.preferences_url, settings.secret, Purpose.PREFERENCES, recipient)
+    return unsubscribe_link(settings, recipient)
+
+
+def _signed(url: str, secret: bytes, purpose: Purpose, recipient: Recipient) -> str:
+    if recipient.ident is None:
+        return url
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}t={link_token(secret, purpose, recipient.ident)}"
 
 
 def _mailto(settings: MessageSettings) -> str:
     return f"mailto:{settings.unsubscribe_mailto}?subject={quote('unsubscribe')}"
 
 
-def list_unsubscribe(settings: MessageSettings, address: str) -> str:
+def list_unsubscribe(settings: MessageSettings, recipient: Recipient) -> str:
     """``<https://…>, <mailto:…>`` (RFC 2369), each that is configured."""
     links: list[str] = []
     if settings.unsubscribe_url and settings.secret is not None:
-        links.append(f"<{unsubscribe_link(settings, address)}>")
+        links.append(f"<{unsubscribe_link(settings, recipient)}>")
     if settings.unsubscribe_mailto:
         links.append(f"<{_mailto(settings)}>")
     return ("," + CRLF + " ").join(links)
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """One message to one person, rendered already (a confirmation or a welcome)."""
+
+    subject: str
+    html: str
+    text: str
+    to: Recipient
+    message_id: str
+
+
+def single_message(mail: Mail, settings: MessageSettings, date: datetime) -> bytes:
+    """``mail`` as a complete message (CRLF, 7-bit): the same headers and encodings as an
+    issue's, without the list headers, and marked ``Auto-Submitted: auto-generated`` so
+    that vacation responders do not answer it."""
+    boundary = "=_swfeed_" + hashlib.sha256(mail.html.encode()).hexdigest()[:24]
+    headers = [
+        f"Date: {format_datetime(date)}",
+        f"From: {mailbox(settings.from_name, settings.from_address, 'From')}",
+        f"To: {mailbox(mail.to.name, mail.to.address, 'To')}",
+        f"Message-ID: {mail.message_id}",
+        f"Subject: {unstructured(mail.subject, 'Subject')}",
+    ]
+    if settings.reply_to:
+        headers.append(f"Reply-To: {mailbox('', settings.reply_to, 'Reply-To')}")
+    headers += [
+        "Auto-Submitted: auto-generated",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/alternative; boundary="{boundary}"',
+        "",
+        "This is a multipart message in MIME format.",
+    ]
+    return b"".join(
+        [
+            CRLF.join(headers).encode("ascii"),
+            _part_head(boundary, "text/plain"),
+            qp_text(mail.text),
+            _part_head(boundary, "text/html"),
+            qp_text(mail.html),
+            f"{CRLF}--{boundary}--{CRLF}".encode(),
+        ]
+    )

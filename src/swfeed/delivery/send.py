@@ -8,8 +8,10 @@
 3. recovers rows a dead sender left in ``sending``: sent again if its data was incomplete,
    else ``unknown`` (at most one per crash, and only for a crash between the message's
    final dot and the relay's reply);
-4. freezes the recipient list into ledger rows the first time the issue is sent;
-5. builds the message once, then for each due row: checks the subscriber is still active,
+4. freezes the recipient list into ledger rows the first time the issue is sent, each
+   row with the variant its subscriber gets (``variants``: one per distinct topic set,
+   made once and stored with the rows; a set with nothing new gets no email);
+5. builds each variant's message once, then for each due row: checks the subscriber is still active,
    claims the row just before DATA (an atomic ``UPDATE`` that succeeds only while the row is
    still to send and this run still holds the lock; a row someone else has is skipped),
    hands the message over and commits the outcome; deferred rows are retried with
@@ -37,11 +39,12 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from swfeed.config import Config
-from swfeed.delivery.message import MessageTemplate, Recipient, build_template
+from swfeed.delivery.message import MessageSettings, MessageTemplate, Recipient, build_template
 from swfeed.delivery.outgoing import open_transport
 from swfeed.delivery.settings import delivery_config, message_settings, verp_settings
 from swfeed.delivery.transport import Attempt, Envelope, Transport
@@ -51,10 +54,18 @@ from swfeed.mailinglist.unsubqueue import apply_queued
 from swfeed.models import DigestIssue
 from swfeed.store import Database
 from swfeed.store.bounces import BounceStore, Rates
-from swfeed.store.deliveries import CLAIMED, OPEN, Delivery, DeliveryStore, Fence, Outcome, State
+from swfeed.store.deliveries import (
+    CLAIMED,
+    OPEN,
+    Delivery,
+    DeliveryStore,
+    Fence,
+    Outcome,
+    State,
+    Variant,
+)
 from swfeed.store.issues import IssueRecord, IssueStore
 from swfeed.store.locks import LockHolder, LockStore, new_owner
-from swfeed.store.subscribers import Status, SubscriberStore
 
 SEND_LOCK = "send"
 HEARTBEAT_SECONDS = 30.0
@@ -64,8 +75,22 @@ PAUSED = "paused"
 RESUMED = "resumed by the admin after a pause"
 #: Messages between two looks at the issue's hard-bounce rate.
 RATE_CHECK_EVERY = 10
+FREEZE_ATTEMPTS = 3
 
 Clock = Callable[[], datetime]
+
+
+class Variants(Protocol):
+    """Makes what the subscribers with one topic set get (``topics`` as stored: sorted
+    slugs, comma-separated, '' for all): a ``Variant`` (``topics`` '' for the whole
+    issue), or None when nothing in the issue is on their topics."""
+
+    def __call__(self, topics: str) -> Variant | None: ...
+
+
+def whole_issue(topics: str) -> Variant | None:
+    """Everyone gets the whole issue (no topic filtering)."""
+    return Variant("")
 
 
 @dataclass
@@ -123,14 +148,17 @@ def send_issue(
     *,
     retry_unknown: bool = False,
     resume: bool = False,
+    variants: Variants | None = None,
 ) -> SendSummary:
     """Send ``issue`` to its recipients, resuming where an earlier run stopped.
 
     ``retry_unknown`` first puts rows with an unknown outcome back (under the lock, so a
     busy store changes nothing). An issue on hold (``paused``) is sent on only with
-    ``resume``; without it the summary says so and nothing is sent.
+    ``resume``; without it the summary says so and nothing is sent. ``variants`` makes each
+    topic set's version when the recipient list is frozen (default: everyone gets the
+    whole issue).
     """
-    template = build_template(issue, message_settings(config), now_fn())
+    settings = message_settings(config)
     verp = verp_settings(config)
     lock = SendLock.take(LockStore(db, lock_stale_after(config)), issue.period, now_fn)
     try:
@@ -152,9 +180,10 @@ def send_issue(
         watch = _BounceWatch(BounceStore(db), config, issue.period, _resumed_at(record))
         retried = ledger.retry_unknown(issue.period, now_fn()) if retry_unknown else 0
         recovered = ledger.recover_in_flight(issue.period, now_fn())
-        ledger.freeze(issue.period, now_fn())
+        freeze_recipients(ledger, issue.period, variants or whole_issue, now_fn)
         stop = stop_event or threading.Event()
-        run = _Run(config, ledger, template, now_fn, stop, lock, progress, verp, watch)
+        templates = Templates(issue, settings, ledger, now_fn())
+        run = _Run(config, ledger, templates, now_fn, stop, lock, progress, verp, watch)
         active = transport or open_transport(config)
         try:
             run.run(active)
@@ -227,6 +256,59 @@ class _BounceWatch:
         )
 
 
+def freeze_recipients(
+    ledger: DeliveryStore, period: str, variants: Variants, now_fn: Clock
+) -> None:
+    """Freeze the recipient list with each topic set's variant, once.
+
+    The variants are made outside the transaction; if a subscriber meanwhile chose a
+    topic set that was not made, they are made again.
+    """
+    for _attempt in range(FREEZE_ATTEMPTS):
+        if ledger.is_frozen(period):
+            return
+        made = {topics: variants(topics) for topics in ledger.topic_sets(now_fn())}
+        if ledger.freeze(period, now_fn(), made) is not None:
+            return
+    raise DeliveryError(
+        f"could not freeze the recipients of {period}: subscribers kept changing topics",
+        hint="Run the send again: it freezes the list as it then stands.",
+    )
+
+
+class Templates:
+    """Each variant's message, built once (when its first recipient comes up)."""
+
+    def __init__(
+        self, issue: DigestIssue, settings: MessageSettings, ledger: DeliveryStore, date: datetime
+    ) -> None:
+        self.issue = issue
+        self.settings = settings
+        self.ledger = ledger
+        self.date = date
+        self.whole = build_template(issue, settings, date)
+        self._made: dict[str, MessageTemplate] = {"": self.whole}
+
+    def of(self, topics: str) -> MessageTemplate:
+        """The message of the variant a ledger row names."""
+        if topics not in self._made:
+            variant = self.ledger.variant(self.issue.period, topics)
+            if variant is None:
+                raise DeliveryError(
+                    f"issue {self.issue.period} has no variant for topics {topics!r}",
+                    hint="The store is damaged: restore it from a backup.",
+                )
+            version = replace(
+                self.issue,
+                subject=variant.subject,
+                html=variant.html,
+                text=variant.text,
+                article_ids=variant.article_ids,
+            )
+            self._made[topics] = build_template(version, self.settings, self.date)
+        return self._made[topics]
+
+
 @dataclass(frozen=True, slots=True)
 class SendLock:
     """This run's hold on the store's ``send`` lock."""
@@ -290,7 +372,7 @@ class _Run:
         self,
         config: Config,
         ledger: DeliveryStore,
-        template: MessageTemplate,
+        templates: Templates,
         now_fn: Clock,
         stop_event: threading.Event,
         lock: SendLock,
@@ -306,7 +388,8 @@ class _Run:
         self.on_hold = False
         self.slowed = self.slow_downs_in_a_row = 0
         self.ledger = ledger
-        self.template = template
+        self.templates = templates
+        self.template = templates.whole
         self.now = now_fn
         self.stop_event = stop_event
         self.lock = lock
@@ -358,12 +441,13 @@ class _Run:
         self._pace(transport.min_interval)
         if self.stopped:
             return
-        template = self.template
+        template = self.templates.of(row.topics)
         sender = template.settings.from_address
         if self.verp is not None:
             sender = self.verp.sender(Kind.ISSUE, row.address, template.period)
         envelope = Envelope(sender, row.address, template.id_for(row.address))
-        message = template.render(Recipient(row.address, row.name), transport.dot_stuffed)
+        recipient = Recipient(row.address, row.name, row.subscriber_id)
+        message = template.render(recipient, transport.dot_stuffed)
         claim = _Claim(self.ledger, template.period, row.address, self.now, self.lock.fence)
         try:
             attempt = transport.send(envelope, message, claim, claim.before_end)
@@ -517,8 +601,7 @@ def plan(config: Config, db: Database, issue: DigestIssue, now: datetime) -> Pla
         waiting = ledger.pending_addresses(issue.period)
         recipients = [row for row in waiting if ledger.subscriber_active(row[0])]
     else:
-        active = SubscriberStore(db).all(Status.ACTIVE)
-        recipients = [(s.address, s.name) for s in active]
+        recipients = ledger.recipients(now)
     return Plan(
         period=issue.period,
         subject=template.subject,

@@ -30,10 +30,26 @@ def unsubscribe_secret(config: Config) -> bytes | None:
     delivery = config.delivery
     if delivery is None or delivery.unsubscribe_secret is None:
         return None
-    secret = delivery.unsubscribe_secret.get_secret_value()
+    return _checked(delivery.unsubscribe_secret.get_secret_value(), "unsubscribe_secret")
+
+
+def link_keys(config: Config) -> tuple[bytes, ...]:
+    """Every key a link may be signed with: the current secret, then the earlier ones
+    (``delivery.previous_secrets``). Empty without a secret."""
+    current = unsubscribe_secret(config)
+    if current is None or config.delivery is None:
+        return ()
+    earlier = config.delivery.previous_secrets
+    return (
+        current,
+        *(_checked(s.get_secret_value(), f"previous_secrets[{n}]") for n, s in enumerate(earlier)),
+    )
+
+
+def _checked(secret: str, key: str) -> bytes:
     if len(secret) < MIN_SECRET_LENGTH:
         raise DeliveryError(
-            f"delivery.unsubscribe_secret is shorter than {MIN_SECRET_LENGTH} characters",
+            f"delivery.{key} is shorter than {MIN_SECRET_LENGTH} characters",
             hint="Use a long random value, e.g. `python -c 'import secrets; "
             "print(secrets.token_urlsafe(32))'`.",
         )
@@ -46,6 +62,12 @@ def unsubscribe_url(config: Config) -> str:
     if delivery is not None and delivery.unsubscribe_url is not None:
         return str(delivery.unsubscribe_url)
     return config.output_base_url + "unsubscribe"
+
+
+def endpoint_url(config: Config, name: str) -> str:
+    """The public URL of one of `swfeed serve`'s pages (``subscribe``, ``confirm``,
+    ``preferences``): under ``output.base_url``, swfeed's own host."""
+    return config.output_base_url + name
 
 
 def message_settings(config: Config) -> MessageSettings:
@@ -69,6 +91,7 @@ def message_settings(config: Config) -> MessageSettings:
         unsubscribe_url=unsubscribe_url(config) if secret is not None else None,
         unsubscribe_mailto=mailto,
         secret=secret,
+        preferences_url=endpoint_url(config, "preferences") if secret is not None else None,
     )
 
 

@@ -30,7 +30,13 @@ from swfeed.feeds.build import stylesheet_url
 from swfeed.feeds.directory import index_url as feeds_index_url
 from swfeed.feeds.values import clean_text, rfc3339, to_uri
 from swfeed.feeds.xmlout import NS_ATOM, NS_XML, add, qname, serialize
-from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue, Headline
+from swfeed.models import (
+    PREFERENCES_URL_TOKEN,
+    RECIPIENT_ADDRESS_TOKEN,
+    UNSUBSCRIBE_URL_TOKEN,
+    DigestIssue,
+    Headline,
+)
 from swfeed.store.issues import IssueRecord
 from swfeed.templating import SiteView, render_template, site_templates, site_view
 
@@ -78,6 +84,7 @@ def web_wording(config: Config) -> dict[str, str]:
     return {
         "recipient-note": f"This is the web copy of the {config.site.title} weekly digest.",
         "unsubscribe-label": "How to unsubscribe",
+        "preferences": "",
     }
 
 
@@ -91,6 +98,7 @@ def archive_copy(config: Config, issue: DigestIssue) -> str:
 
     page = _MARKED.sub(generic, issue.html)
     page = page.replace(UNSUBSCRIBE_URL_TOKEN, html.escape(unsubscribe_page(config)))
+    page = page.replace(PREFERENCES_URL_TOKEN, html.escape(unsubscribe_page(config)))
     return page.replace(RECIPIENT_ADDRESS_TOKEN, RECIPIENT_IN_ARCHIVE)
 
 

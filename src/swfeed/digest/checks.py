@@ -10,10 +10,10 @@ from __future__ import annotations
 import lxml.html
 
 from swfeed.errors import DigestError
-from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN
+from swfeed.models import PREFERENCES_URL_TOKEN, RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN
 
 ABSOLUTE_PREFIXES = ("https://", "http://", "mailto:")
-PLACEHOLDERS = (UNSUBSCRIBE_URL_TOKEN, RECIPIENT_ADDRESS_TOKEN)
+PLACEHOLDERS = (UNSUBSCRIBE_URL_TOKEN, RECIPIENT_ADDRESS_TOKEN, PREFERENCES_URL_TOKEN)
 _HINT = (
     "Fix the digest templates (digest.templates in the config), then run `swfeed digest preview`."
 )

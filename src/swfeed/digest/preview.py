@@ -22,14 +22,21 @@ from urllib.parse import urlsplit
 
 from swfeed.atomicfile import atomic_write
 from swfeed.config import Config
-from swfeed.delivery.message import Recipient, build_template, unsubscribe_link
+from swfeed.delivery.message import Recipient, build_template, preferences_link, unsubscribe_link
 from swfeed.delivery.settings import message_settings
 from swfeed.digest.archive import unsubscribe_page
-from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, DigestIssue
+from swfeed.models import (
+    PREFERENCES_URL_TOKEN,
+    RECIPIENT_ADDRESS_TOKEN,
+    UNSUBSCRIBE_URL_TOKEN,
+    DigestIssue,
+)
 
 #: The sample recipient: a reserved domain, never a real subscriber (whose signed
 #: unsubscribe link would then sit in the preview folder).
 SAMPLE_RECIPIENT = "preview@example.org"
+#: ... and its opaque id, which no subscriber has: its links are signed but lead nowhere.
+SAMPLE_IDENT = "0" * 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +57,19 @@ class SampleMessage:
     note: str
 
 
-def personalize(issue: DigestIssue, address: str, unsubscribe_url: str) -> tuple[str, str]:
+def personalize(
+    issue: DigestIssue, address: str, unsubscribe_url: str, preferences_url: str
+) -> tuple[str, str]:
     """(HTML, text) of ``issue`` for one recipient: the placeholders filled in."""
-    page = issue.html.replace(UNSUBSCRIBE_URL_TOKEN, html.escape(unsubscribe_url))
-    page = page.replace(RECIPIENT_ADDRESS_TOKEN, html.escape(address))
-    text = issue.text.replace(UNSUBSCRIBE_URL_TOKEN, unsubscribe_url)
-    return page, text.replace(RECIPIENT_ADDRESS_TOKEN, address)
+    values = {
+        UNSUBSCRIBE_URL_TOKEN: unsubscribe_url,
+        PREFERENCES_URL_TOKEN: preferences_url,
+        RECIPIENT_ADDRESS_TOKEN: address,
+    }
+    page, text = issue.html, issue.text
+    for token, value in values.items():
+        page, text = page.replace(token, html.escape(value)), text.replace(token, value)
+    return page, text
 
 
 def delivered_message(
@@ -63,8 +77,10 @@ def delivered_message(
 ) -> SampleMessage:
     """What delivery would send ``address`` at ``now`` (``delivery:`` must be configured)."""
     settings = message_settings(config)
-    eml = build_template(issue, settings, now).render(Recipient(address), dot_stuffed=False)
-    page, text = personalize(issue, address, unsubscribe_link(settings, address))
+    recipient = Recipient(address, ident=SAMPLE_IDENT)
+    eml = build_template(issue, settings, now).render(recipient, dot_stuffed=False)
+    links = unsubscribe_link(settings, recipient), preferences_link(settings, recipient)
+    page, text = personalize(issue, address, *links)
     note = f"digest.eml is what delivery would send to {address} (a sample address)"
     return SampleMessage(eml, page, text, note)
 
@@ -79,7 +95,7 @@ def stdlib_message(
     config: Config, issue: DigestIssue, now: datetime, address: str = SAMPLE_RECIPIENT
 ) -> SampleMessage:
     """Without delivery: an approximate multipart/alternative message (text, then HTML)."""
-    page, text = personalize(issue, address, unsubscribe_page(config))
+    page, text = personalize(issue, address, unsubscribe_page(config), unsubscribe_page(config))
     name, from_address = sender(config)
     message = EmailMessage(policy=SMTP)
     message["Subject"] = issue.subject

@@ -16,7 +16,12 @@ from swfeed.digest.periods import long_date, period_label
 from swfeed.digest.select import Selection, group_by_category
 from swfeed.digest.settings import digest_settings
 from swfeed.languages import is_rtl, other_language
-from swfeed.models import RECIPIENT_ADDRESS_TOKEN, UNSUBSCRIBE_URL_TOKEN, Article
+from swfeed.models import (
+    PREFERENCES_URL_TOKEN,
+    RECIPIENT_ADDRESS_TOKEN,
+    UNSUBSCRIBE_URL_TOKEN,
+    Article,
+)
 from swfeed.plaintext import truncate
 from swfeed.sanitize import absolute_url, plain_text
 
@@ -82,6 +87,7 @@ class IssueView:
     postal_lines: tuple[str, ...]
     unsubscribe_url: str = UNSUBSCRIBE_URL_TOKEN
     recipient: str = RECIPIENT_ADDRESS_TOKEN
+    preferences_url: str = PREFERENCES_URL_TOKEN
 
 
 def archive_url(config: Config, period: str) -> str:

@@ -1,16 +1,23 @@
-"""Importing subscribers from a CSV file: every line checked, all or nothing."""
+"""Importing subscribers from a CSV file: every line checked, all or nothing.
+
+Columns: the address, the name, and the topics (category slugs or names, separated by
+commas, semicolons or spaces inside the cell; empty for every topic).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from swfeed.errors import SwfeedError
 from swfeed.mailinglist.addresses import SubscriberError, clean_name, normalize_address
+from swfeed.slug import slugify
 
 _ADDRESS_COLUMNS = ("email", "address", "e-mail", "mail")
+_TOPIC_SEPARATORS = re.compile(r"[,;|\s]+")
 
 
 class CsvImportError(SwfeedError):
@@ -31,6 +38,12 @@ class CsvEntry:
     line: int
     address: str
     name: str
+    topics: tuple[str, ...] | None = None  # None: no topics column (keep what is stored)
+
+
+def parse_topics(text: str) -> tuple[str, ...]:
+    """``"Policy; rwanda"`` -> ``("policy", "rwanda")``: slugs, sorted, unique."""
+    return tuple(sorted({slugify(part) for part in _TOPIC_SEPARATORS.split(text)} - {""}))
 
 
 def read_csv(path: Path) -> list[CsvEntry]:
@@ -49,9 +62,10 @@ def read_csv(path: Path) -> list[CsvEntry]:
     rows, problems = _rows(text)
     entries: list[CsvEntry] = []
     seen: dict[str, int] = {}
-    for line, address, name in rows:
+    for line, address, name, topics in rows:
         try:
-            entry = CsvEntry(line, normalize_address(address), clean_name(name))
+            chosen = None if topics is None else parse_topics(topics)
+            entry = CsvEntry(line, normalize_address(address), clean_name(name), chosen)
         except SubscriberError as exc:
             problems.append(f"line {line}: {exc.message}")
             continue
@@ -65,15 +79,19 @@ def read_csv(path: Path) -> list[CsvEntry]:
     return entries
 
 
-def _rows(text: str) -> tuple[list[tuple[int, str, str]], list[str]]:
-    """(line, address, name) of each data row, and the file's structural problems."""
+Row = tuple[int, str, str, str | None]
+Columns = tuple[int, int, int]
+
+
+def _rows(text: str) -> tuple[list[Row], list[str]]:
+    """(line, address, name, topics) of each data row, and the file's structural problems."""
     records, problems = _records(text)
     if not records:
         return [], problems
     header_line, first = records[0]
     columns = _header_columns(first)
     if columns is None:
-        columns = (0, 1)
+        columns = (0, 1, -1)
     elif columns[0] < 0:
         known = ", ".join(_ADDRESS_COLUMNS)
         problem = f"line {header_line}: the header names no address column (one of: {known})"
@@ -101,20 +119,23 @@ def _records(text: str) -> tuple[list[tuple[int, list[str]]], list[str]]:
     return records, []
 
 
-def _cells(row: list[str], columns: tuple[int, int]) -> tuple[str, str]:
-    address_col, name_col = columns
+def _cells(row: list[str], columns: Columns) -> tuple[str, str, str | None]:
+    address_col, name_col, topics_col = columns
     address = row[address_col] if address_col < len(row) else ""
     name = row[name_col] if 0 <= name_col < len(row) else ""
-    return address, name
+    topics = (row[topics_col] if topics_col < len(row) else "") if topics_col >= 0 else None
+    return address, name, topics
 
 
-def _header_columns(row: list[str]) -> tuple[int, int] | None:
-    """(address column or -1, name column or -1) if ``row`` is a header; None for data."""
+def _header_columns(row: list[str]) -> Columns | None:
+    """(address, name, topics columns, each -1 if absent) if ``row`` is a header; None for
+    data."""
     names = [cell.strip().lower() for cell in row]
-    if not any(name in _ADDRESS_COLUMNS or name == "name" for name in names):
+    if not any(name in (*_ADDRESS_COLUMNS, "name", "topics") for name in names):
         return None
     address_col = next((i for i, n in enumerate(names) if n in _ADDRESS_COLUMNS), -1)
-    return address_col, names.index("name") if "name" in names else -1
+    name_col = names.index("name") if "name" in names else -1
+    return address_col, name_col, names.index("topics") if "topics" in names else -1
 
 
 def _csv_problem(exc: csv.Error) -> str:

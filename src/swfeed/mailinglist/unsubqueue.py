@@ -20,7 +20,7 @@ from pathlib import Path
 
 from swfeed.errors import StoreError
 from swfeed.store import Database
-from swfeed.store.subscribers import Status, SubscriberStore
+from swfeed.store.subscribers import SubscriberStore
 
 SUFFIX = ".unsubscribe-queue"
 NOTE = "unsubscribed by link"
@@ -41,9 +41,13 @@ def _locked(path: Path) -> Iterator[int]:
         os.close(descriptor)
 
 
-def enqueue(store: Path, address: str, now: datetime) -> None:
-    """Append one unsubscribe durably (fsynced); raises ``OSError`` if it cannot."""
-    line = json.dumps({"address": address, "at": now.isoformat()}) + "\n"
+def enqueue(store: Path, address: str | None, now: datetime, ident: str | None = None) -> None:
+    """Append one unsubscribe durably (fsynced); raises ``OSError`` if it cannot. A link
+    names the subscriber by opaque ``ident`` (links of issues sent by 0.1: by address)."""
+    entry = {"address": address, "at": now.isoformat()}
+    if ident is not None:
+        entry = {"id": ident, "at": now.isoformat()}
+    line = json.dumps(entry) + "\n"
     with _locked(queue_path(store)) as descriptor:
         os.write(descriptor, line.encode("utf-8"))
         os.fsync(descriptor)
@@ -61,24 +65,30 @@ def apply_queued(db: Database, now: datetime) -> int:
     with _locked(path) as descriptor:
         with open(descriptor, encoding="utf-8", closefd=False) as handle:
             handle.seek(0)
-            addresses = _addresses(handle.read())
-        if addresses:
-            SubscriberStore(db).set_many(addresses, Status.UNSUBSCRIBED, now, NOTE)
+            addresses, idents = _entries(handle.read())
+        if addresses or idents:
+            SubscriberStore(db).leave_all(addresses, idents, now, NOTE)
         os.ftruncate(descriptor, 0)
         os.fsync(descriptor)
-    return len(addresses)
+    return len(addresses) + len(idents)
 
 
-def _addresses(text: str) -> list[str]:
-    found: list[str] = []
+def _entries(text: str) -> tuple[list[str], list[str]]:
+    """The queued addresses and opaque ids."""
+    addresses: list[str] = []
+    idents: list[str] = []
     for line in text.splitlines():
         try:
-            address = json.loads(line)["address"]
-        except (ValueError, KeyError, TypeError):
+            entry = json.loads(line)
+        except ValueError:
             continue  # a line cut short by a crash: its request never got a 2xx
-        if isinstance(address, str):
-            found.append(address)
-    return found
+        if not isinstance(entry, dict):
+            continue
+        if isinstance(entry.get("id"), str):
+            idents.append(entry["id"])
+        elif isinstance(entry.get("address"), str):
+            addresses.append(entry["address"])
+    return addresses, idents
 
 
 def try_apply(store: Path, now: datetime, busy_timeout: float) -> bool:

@@ -17,7 +17,9 @@ a message someone else has sent (or is sending).
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -50,6 +52,35 @@ INCOMPLETE_NOTE = "the sender stopped before its data was complete: sent again"
 #: (lock name, owner id): a write so fenced only happens while that owner holds that lock.
 Fence = tuple[str, str]
 _FENCED = " AND EXISTS (SELECT 1 FROM locks WHERE name = ? AND owner = ?)"
+#: The topic sets of the subscribers mailed now (active and not pausing).
+_TOPIC_SETS = (
+    "SELECT DISTINCT topics FROM subscribers WHERE status = 'active'"
+    " AND (paused_until IS NULL OR paused_until <= ?) ORDER BY topics"
+)
+#: The subscribers mailed now.
+_RECIPIENTS = (
+    "SELECT address, name FROM subscribers WHERE status = 'active'"
+    " AND (paused_until IS NULL OR paused_until <= ?) ORDER BY address"
+)
+#: The rows of the subscribers with one topic set who are mailed now.
+_FREEZE_SET = (
+    "INSERT INTO deliveries (period, address, name, state, last_error, changed, topics)"
+    " SELECT ?, address, name, ?, ?, ?, ? FROM subscribers WHERE status = 'active'"
+    " AND (paused_until IS NULL OR paused_until <= ?) AND topics = ? ORDER BY address"
+)
+NOTHING_ON_TOPICS = "nothing new on their topics in this issue"
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """What the subscribers with one topic set get of an issue: ``topics`` '' is the
+    whole issue; any other is a version with only their topics' stories."""
+
+    topics: str
+    subject: str = ""
+    html: str = ""
+    text: str = ""
+    article_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +95,8 @@ class Delivery:
     last_error: str | None
     next_attempt: datetime | None
     changed: datetime
+    topics: str = ""
+    subscriber_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,19 +115,44 @@ class DeliveryStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def freeze(self, period: str, now: datetime) -> int:
-        """Create the issue's rows from the active subscribers, once; the number created."""
+    def recipients(self, now: datetime) -> list[tuple[str, str]]:
+        """(address, name) of the subscribers an issue frozen now would go to."""
+        rows = self.db.conn.execute(_RECIPIENTS, (utc_text(now),))
+        return [(row["address"], row["name"]) for row in rows]
+
+    def topic_sets(self, now: datetime) -> list[str]:
+        """The distinct topic sets of the subscribers who would be mailed now."""
+        return _topic_sets(self.db.conn, now)
+
+    def freeze(
+        self, period: str, now: datetime, variants: Mapping[str, Variant | None] | None = None
+    ) -> int | None:
+        """Freeze the recipient list once, with what each recipient gets; rows created.
+
+        ``variants`` maps each topic set to its variant (None: nothing for them, so their
+        rows are ``skipped``); without it everyone gets the whole issue. None, freezing
+        nothing, when a topic set turned up that ``variants`` lacks (make them again).
+        """
         with self.db.write() as conn:
             if _has_rows(conn, period):
                 return 0
-            cursor = conn.execute(
-                "INSERT INTO deliveries (period, address, name, state, changed)"
-                " SELECT ?, address, name, 'pending', ? FROM subscribers"
-                " WHERE status = 'active' ORDER BY address",
-                (period, utc_text(now)),
-            )
+            wanted = _topic_sets(conn, now)
+            chosen = {key: Variant("") for key in wanted} if variants is None else variants
+            if any(key not in chosen for key in wanted):
+                return None
+            created = sum(_freeze_set(conn, period, key, chosen[key], now) for key in wanted)
             _set_issue_status(conn, period, "sending", now)
-            return cursor.rowcount
+            return created
+
+    def variant(self, period: str, topics: str) -> Variant | None:
+        """The frozen variant of an issue for a topic set ('' is the issue itself: None)."""
+        row = self.db.conn.execute(
+            "SELECT * FROM issue_variants WHERE period = ? AND topics = ?", (period, topics)
+        ).fetchone()
+        if row is None:
+            return None
+        ids = tuple(json.loads(row["article_ids"]))
+        return Variant(row["topics"], row["subject"], row["html"], row["text"], ids)
 
     def is_frozen(self, period: str) -> bool:
         return _has_rows(self.db.conn, period)
@@ -132,11 +190,14 @@ class DeliveryStore:
             return cursor.rowcount > 0
 
     def due(self, period: str, now: datetime, limit: int = 500) -> list[Delivery]:
-        """Rows to attempt now: pending ones first, then deferred ones whose time has come."""
+        """Rows to attempt now: pending ones first, then deferred ones whose time has come
+        (each with its subscriber's opaque id, for their links)."""
         rows = self.db.conn.execute(
-            "SELECT * FROM deliveries WHERE period = ? AND (state = 'pending'"
-            " OR (state = 'deferred' AND next_attempt <= ?))"
-            " ORDER BY state = 'deferred', next_attempt, rowid LIMIT ?",
+            "SELECT d.*, s.id AS subscriber_id FROM deliveries d"
+            " LEFT JOIN subscribers s ON s.address = d.address"
+            " WHERE d.period = ? AND (d.state = 'pending'"
+            " OR (d.state = 'deferred' AND d.next_attempt <= ?))"
+            " ORDER BY d.state = 'deferred', d.next_attempt, d.rowid LIMIT ?",
             (period, utc_text(now), limit),
         )
         return [_delivery(row) for row in rows]
@@ -269,6 +330,33 @@ class DeliveryStore:
         return done
 
 
+def _freeze_set(
+    conn: sqlite3.Connection, period: str, topics: str, variant: Variant | None, now: datetime
+) -> int:
+    """The rows of the recipients with one topic set (and their variant, if it is one)."""
+    if variant is not None and variant.topics:
+        conn.execute(
+            "INSERT OR IGNORE INTO issue_variants (period, topics, subject, html, text,"
+            " article_ids) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                period,
+                variant.topics,
+                variant.subject,
+                variant.html,
+                variant.text,
+                json.dumps(list(variant.article_ids)),
+            ),
+        )
+    state, note = ("pending", None) if variant is not None else ("skipped", NOTHING_ON_TOPICS)
+    values = (period, state, note, utc_text(now), variant.topics if variant else "")
+    cursor = conn.execute(_FREEZE_SET, (*values, utc_text(now), topics))
+    return cursor.rowcount
+
+
+def _topic_sets(conn: sqlite3.Connection, now: datetime) -> list[str]:
+    return [row[0] for row in conn.execute(_TOPIC_SETS, (utc_text(now),))]
+
+
 def _has_rows(conn: sqlite3.Connection, period: str) -> bool:
     row = conn.execute("SELECT 1 FROM deliveries WHERE period = ? LIMIT 1", (period,)).fetchone()
     return row is not None
@@ -291,4 +379,6 @@ def _delivery(row: sqlite3.Row) -> Delivery:
         last_error=row["last_error"],
         next_attempt=datetime.fromisoformat(row["next_attempt"]) if row["next_attempt"] else None,
         changed=datetime.fromisoformat(row["changed"]),
+        topics=row["topics"],
+        subscriber_id=row["subscriber_id"] if "subscriber_id" in row.keys() else None,  # noqa: SIM118
     )

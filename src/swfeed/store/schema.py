@@ -162,4 +162,60 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT period, address, 'hard', NULL, last_error, 'smtp', changed FROM deliveries
         WHERE state = 'failed' AND last_error GLOB '5[0-9][0-9] 5.1.*';
     """,
+    # 9: the subscriber side: opaque link ids, topics, consent records, pending sign-ups,
+    # pauses, a suppression list of keyed hashes, the queue of confirmation and welcome
+    # mails, sign-up rate counts, and one frozen variant of an issue per topic set.
+    # Everyone already on the list stays as they are (active, all topics).
+    """
+    ALTER TABLE subscribers ADD COLUMN id TEXT;
+    UPDATE subscribers SET id = lower(hex(randomblob(12)));
+    CREATE UNIQUE INDEX subscribers_by_id ON subscribers (id);
+    ALTER TABLE subscribers ADD COLUMN topics TEXT NOT NULL DEFAULT '';
+    ALTER TABLE subscribers ADD COLUMN joined_via TEXT NOT NULL DEFAULT 'legacy';
+    ALTER TABLE subscribers ADD COLUMN joined TEXT;
+    ALTER TABLE subscribers ADD COLUMN consent_page TEXT;
+    ALTER TABLE subscribers ADD COLUMN confirmed TEXT;
+    ALTER TABLE subscribers ADD COLUMN confirm_id TEXT;
+    ALTER TABLE subscribers ADD COLUMN confirm_requested TEXT;
+    ALTER TABLE subscribers ADD COLUMN confirm_sent TEXT;
+    ALTER TABLE subscribers ADD COLUMN ip TEXT;
+    ALTER TABLE subscribers ADD COLUMN paused_until TEXT;
+    UPDATE subscribers SET joined = created;
+    CREATE UNIQUE INDEX subscribers_by_confirm_id ON subscribers (confirm_id);
+    CREATE TABLE suppressions (
+        hash     TEXT PRIMARY KEY,   -- keyed hash (HMAC) of an erased address
+        reason   TEXT NOT NULL,
+        created  TEXT NOT NULL
+    );
+    CREATE TABLE mail_queue (
+        id            INTEGER PRIMARY KEY,
+        kind          TEXT NOT NULL,      -- confirm | welcome
+        subscriber    TEXT NOT NULL,      -- subscribers.id (never the address)
+        created       TEXT NOT NULL,
+        state         TEXT NOT NULL DEFAULT 'pending',
+            -- pending | sending | sent | deferred | failed | unknown | dropped
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_attempt  TEXT,
+        last_error    TEXT,
+        changed       TEXT NOT NULL
+    );
+    CREATE INDEX mail_queue_by_state ON mail_queue (state, next_attempt);
+    CREATE INDEX mail_queue_by_kind ON mail_queue (kind, created);
+    CREATE TABLE rate_counts (
+        key     TEXT NOT NULL,   -- 'all', or a daily-rotated keyed hash of a client address
+        window  TEXT NOT NULL,   -- the hour, UTC ISO 8601
+        count   INTEGER NOT NULL,
+        PRIMARY KEY (key, window)
+    );
+    CREATE TABLE issue_variants (
+        period       TEXT NOT NULL REFERENCES issues (period),
+        topics       TEXT NOT NULL,   -- sorted category slugs, comma-separated
+        subject      TEXT NOT NULL,
+        html         TEXT NOT NULL,
+        text         TEXT NOT NULL,
+        article_ids  TEXT NOT NULL,   -- JSON list
+        PRIMARY KEY (period, topics)
+    );
+    ALTER TABLE deliveries ADD COLUMN topics TEXT NOT NULL DEFAULT '';
+    """,
 )
