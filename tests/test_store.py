@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -216,3 +217,26 @@ def test_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     path.write_text("not a database at all, " * 100)
     with pytest.raises(StoreError, match="cannot use the store"):
         Database(path)
+
+
+def test_two_connections_opening_a_new_store_at_once_both_work(tmp_path: Path) -> None:
+    """Connections racing to create a store (a server's request and its mail worker) each
+    find it migrated once, without 'table already exists'."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_store() -> None:
+        start.wait()
+        try:
+            Database(tmp_path / "store.sqlite3").close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Database(tmp_path / "store.sqlite3") as db:
+        assert db.schema_version == len(MIGRATIONS)

@@ -96,6 +96,8 @@ class Database:
             )
         for number in range(version, len(MIGRATIONS)):
             with self.write() as conn:
+                if self.schema_version > number:
+                    continue  # another connection (a thread, a process) applied it meanwhile
                 for statement in _statements(MIGRATIONS[number]):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number + 1}")
