@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -43,7 +44,7 @@ class Database:
         self.conn.row_factory = sqlite3.Row
         try:
             self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(self.conn, busy_timeout)
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
@@ -181,6 +182,22 @@ def _open_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
             "point store.path at such a file.",
         )
     return StoreError(f"cannot use the store {path}: {exc}")
+
+
+def _use_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
+    """Switch to WAL. A new file that another connection is setting up at the same moment
+    answers "locked" without waiting (the busy handler does not cover this pragma), so it
+    is retried for up to ``busy_timeout``."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            locked = _code(exc) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if not locked or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _statements(script: str) -> list[str]:
