@@ -6,8 +6,9 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -26,9 +27,9 @@ async def echo(request: Request) -> PlainTextResponse:
 
 
 @contextmanager
-def running(limits: Limits) -> Iterator[int]:
-    """An echo app on the server in a thread; its port."""
-    app = Starlette(routes=[Route("/", echo, methods=["GET", "POST"])])
+def running(limits: Limits, app: Starlette | None = None) -> Iterator[int]:
+    """An app (default: echo) on the server in a thread; its port."""
+    app = app or Starlette(routes=[Route("/", echo, methods=["GET", "POST"])])
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     server = HttpServer(app, "127.0.0.1", 0, limits)
@@ -124,3 +125,33 @@ def test_the_log_is_rate_limited(caplog: pytest.LogCaptureFixture) -> None:
         for _ in range(1000):
             limited.event("client_timeout", "closed")
     assert len(caplog.records) == 1
+
+
+def test_the_apps_startup_runs_before_the_first_request_and_its_shutdown_at_the_end() -> None:
+    """The server speaks the ASGI lifespan: startup before serving, shutdown after."""
+    events: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        events.append("startup")
+        yield
+        events.append("shutdown")
+
+    app = Starlette(routes=[Route("/", echo, methods=["GET"])], lifespan=lifespan)
+    with running(QUICK, app) as port:
+        assert events == ["startup"]
+        assert exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert events == ["startup", "shutdown"]
+
+
+def test_an_app_without_lifespan_support_is_served() -> None:
+    """A bare ASGI app that refuses the lifespan scope still gets its requests."""
+
+    async def bare(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise RuntimeError("only http")
+        await PlainTextResponse("bare")(scope, receive, send)
+
+    with running(QUICK, bare) as port:  # type: ignore[arg-type]
+        reply = exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert reply.endswith(b"bare")

@@ -9,14 +9,19 @@ from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+import time_machine
+
 from swfeed.config import Config, load_config
+from swfeed.delivery.outbox import outbox_folder
 from swfeed.mailinglist.suppression import Suppression
 from swfeed.signup.settings import signup_settings
 from swfeed.signup.worker import MailWorker
 from swfeed.store import Database
 from swfeed.store.mailqueue import MailQueue
 from swfeed.store.subscribers import SignUp, SubscriberStore
+from tests.daemonsite import wait_until
 from tests.smtpfixture import NOW, ScriptedHandler, SmtpServer, write_config
+from tests.test_web import running
 
 EXTRA = "digest:\n  postal_address: 1 Example Street\n"
 
@@ -77,3 +82,12 @@ def test_confirmation_no_longer_wanted_is_dropped(tmp_path: Path) -> None:
         worker.now = lambda: NOW + timedelta(days=8)
         assert worker.run_once() == 0
     assert server.handler.received["ann@example.org"] == 0
+
+
+def test_serve_sends_mail_queued_before_it_started(tmp_path: Path) -> None:
+    """A confirmation queued while the server was down goes out at start, with no request."""
+    config = load_config(write_config(tmp_path, method="outbox", extra=EXTRA))
+    ask(config)
+    with time_machine.travel(NOW + timedelta(minutes=5)), running(config):
+        wait_until(lambda: states(config) == {"sent": 1}, what="the confirmation sent")
+    assert len(list((outbox_folder(config) / "new").iterdir())) == 1

@@ -75,7 +75,7 @@ def listening_socket() -> socket.socket:
 
 @contextmanager
 def running(config: Config, listener: socket.socket | None = None) -> Iterator[Site]:
-    """The app for ``config`` on a real uvicorn server in a thread, and a client for it."""
+    """The app for ``config`` on a real server in a thread, and a client for it."""
     listener = listener or listening_socket()
     port = listener.getsockname()[1]
     app_server = server(config, "127.0.0.1", port)
@@ -96,7 +96,7 @@ def running(config: Config, listener: socket.socket | None = None) -> Iterator[S
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    """The app on a real uvicorn server in a thread, with a subscriber ann@example.org."""
+    """The app on a real server in a thread, with a subscriber ann@example.org."""
     config = load_config(write_config(tmp_path, method="outbox"))
     populate(config.output.path)
     db = Database(config.store.path)

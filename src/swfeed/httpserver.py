@@ -125,6 +125,43 @@ class _Refused(Exception):
         self.status = status
 
 
+class Lifespan:
+    """The ASGI lifespan protocol: the app's startup before the first request is served,
+    its shutdown after the last. An app that does not speak it (raises at once) is served
+    without; a startup the app reports as failed stops the server."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.inbox: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+        self.supported = True
+
+    async def startup(self) -> None:
+        self.task = asyncio.create_task(self._run())
+        await self.inbox.put({"type": "lifespan.startup"})
+        reply = await self._reply()
+        if reply.get("type") == "lifespan.startup.failed":
+            raise RuntimeError(f"the app failed to start: {reply.get('message', '')}")
+
+    async def shutdown(self) -> None:
+        if not self.supported or self.task is None or self.task.done():
+            return
+        await self.inbox.put({"type": "lifespan.shutdown"})
+        await self._reply()
+
+    async def _run(self) -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}}
+        try:
+            await self.app(scope, self.inbox.get, self.outbox.put)
+        except Exception:  # an app without lifespan support raises on the scope type
+            self.supported = False
+        await self.outbox.put({"type": "lifespan.unsupported"})
+
+    async def _reply(self) -> MutableMapping[str, Any]:
+        return await self.outbox.get()
+
+
 class HttpServer:
     """Serves one ASGI app; ``run()`` blocks until ``should_exit`` is set or a signal."""
 
@@ -158,13 +195,18 @@ class HttpServer:
             servers = [
                 await asyncio.start_server(self._accept, self.host, self.port, backlog=BACKLOG)
             ]
+        lifespan = Lifespan(self.app)
+        await lifespan.startup()
         self.started = True
         self._ready.set()
-        while not self.should_exit:
-            await asyncio.sleep(0.1)
-        for listener in servers:
-            listener.close()
-        await self._drain_connections()
+        try:
+            while not self.should_exit:
+                await asyncio.sleep(0.1)
+        finally:
+            for listener in servers:
+                listener.close()
+            await self._drain_connections()
+            await lifespan.shutdown()
 
     def _watch_signals(self, loop: asyncio.AbstractEventLoop) -> None:
         if threading.current_thread() is not threading.main_thread():

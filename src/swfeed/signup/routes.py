@@ -105,7 +105,6 @@ class SignupPages:
     # -- /subscribe ------------------------------------------------------------------------
 
     async def subscribe(self, request: Request) -> Response:
-        self.worker.ensure_started()
         if request.method == "GET":
             return await self._form(request.query_params.get("embed") == "1", request)
         started = time.monotonic()
@@ -171,7 +170,6 @@ class SignupPages:
     # -- /confirm --------------------------------------------------------------------------
 
     async def confirm(self, request: Request) -> Response:
-        self.worker.ensure_started()
         try:
             token, _fields = await self._token(request)
             if request.method == "GET":

@@ -54,8 +54,8 @@ class MailWorker:
         self._start_lock = threading.Lock()
 
     def ensure_started(self) -> None:
-        """Start the thread unless it runs (a server without ASGI lifespan starts it on
-        the first request to a page)."""
+        """Start the thread unless it runs (``swfeed serve`` starts it with the app, through
+        the ASGI lifespan; a queued mail also starts it)."""
         with self._start_lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="swfeed-mail", daemon=True)
