@@ -45,7 +45,7 @@ def test_sample_delivery_section_validates_when_switched_on(tmp_path: Path) -> N
     assert config.delivery.smtp.password.get_secret_value() == "pw"
     assert config.delivery.unsubscribe_secret is not None
     assert config.delivery.unsubscribe_secret.get_secret_value() == "s" * 32
-    assert message_settings(config).unsubscribe_url == "https://www.securitywomen.org/unsubscribe"
+    assert message_settings(config).unsubscribe_url == "https://news.securitywomen.org/unsubscribe"
 
 
 def test_short_secret_is_refused(tmp_path: Path) -> None:

@@ -123,7 +123,7 @@ def test_preview_unsubscribe_link_carries_a_valid_token(site: Path, tmp_path: Pa
     message = preview(site, tmp_path / "preview")
     (link,) = re.findall(r"<(https://[^>]+)>", message["List-Unsubscribe"])
     url = urlsplit(link)
-    assert f"{url.scheme}://{url.netloc}{url.path}" == "https://www.securitywomen.org/unsubscribe"
+    assert f"{url.scheme}://{url.netloc}{url.path}" == "https://news.securitywomen.org/unsubscribe"
     (token,) = parse_qs(url.query)["t"]
     assert read_link_token([SAMPLE_SECRET.encode()], Purpose.UNSUBSCRIBE, token) == SAMPLE_IDENT
     text, page = (part.get_content() for part in message.iter_parts())
@@ -184,7 +184,7 @@ def test_build_freezes_the_week_and_writes_the_archive(
     page = site.parent.parent / "public" / "digest" / "2026-W48.html"
     assert f"archive:  {page}" in printed
     assert page.is_file()
-    assert "online:   https://www.securitywomen.org/digest/2026-W48.html" in printed
+    assert "online:   https://news.securitywomen.org/digest/2026-W48.html" in printed
     before = page.read_bytes()
     with time_machine.travel(datetime(2026, 11, 25, tzinfo=UTC), tick=False):
         assert main(["--config", str(site), "digest", "freeze"]) == 0

@@ -32,7 +32,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT / "content", root / "content")
     (root / "config").mkdir()
     shutil.copy(ROOT / "config" / "swfeed.yaml", root / "config" / "swfeed.yaml")
-    environ = {"SWFEED_UNSUBSCRIBE_SECRET": "golden-secret-0123456789"}
+    environ = {"SWFEED_UNSUBSCRIBE_SECRET": "golden-secret-0123456789-abcdefghijkl"}
     config = load_config(root / "config" / "swfeed.yaml", environ=environ)
     db = Database(config.store.path)
     pipeline.publish(config, db, NOW)
@@ -68,11 +68,11 @@ def test_golden_feeds_are_valid(published: Path) -> None:
     feeds = [p for p in published.rglob("*") if p.name in {"rss.xml", "atom.xml", "feed.json"}]
     assert len(feeds) >= 3
     for path in feeds:
-        url = "https://www.securitywomen.org/" + path.relative_to(published).as_posix()
+        url = "https://news.securitywomen.org/" + path.relative_to(published).as_posix()
         assert check_feed_file(path, url, NOW) == [], path
 
 
 def test_digest_archive_feed_is_valid_atom(published: Path) -> None:
     """The Atom feed of past issues passes the local validator rules."""
-    url = "https://www.securitywomen.org/digest/feed.xml"
+    url = "https://news.securitywomen.org/digest/feed.xml"
     assert check_atom((published / "digest" / "feed.xml").read_bytes(), url, NOW) == []

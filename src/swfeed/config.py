@@ -143,6 +143,12 @@ class SiteConfig(_Model):
         "the reader's system is in dark mode (default: `logo` on a light plate).",
     )
     icon: HttpUrl | None = Field(None, description="Absolute URL of a square icon (JSON Feed).")
+    platform: Literal["self-hosted", "wix"] = Field(
+        "self-hosted",
+        description="What serves the site: self-hosted (a web server of yours, which can "
+        "serve swfeed's files too) or wix (a hosted platform that serves none of them: give "
+        "output.base_url a host of its own; `swfeed check` warns when it is the site's host).",
+    )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -340,7 +346,10 @@ class OutputConfig(_Model):
     )
     base_url: HttpUrl | None = Field(
         None,
-        description="Public URL of the output folder (for self links); default: the site URL.",
+        description="Public URL of the output folder on swfeed's own host, e.g. "
+        "https://news.example.org/: feed self links, images, the digest's web copies and the "
+        "unsubscribe link point there. Default: the site URL (only right when the site's "
+        "own web server serves the output folder).",
     )
 
 

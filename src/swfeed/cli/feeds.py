@@ -75,8 +75,12 @@ def register(subparsers: Subparsers) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from swfeed.configcheck import host_warnings
+
     config = load(args)
     print(f"{config.source_file}: config OK ({len(config.sources)} sources)")
+    for warning in host_warnings(config):
+        print(_indent(f"warning: {warning}", "  "))
     now = utc_now()
     db = Database.read_only(config.store.path)
     failed = False
