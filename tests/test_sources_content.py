@@ -683,12 +683,13 @@ def test_changed_image_reparses_its_article(
 def test_new_site_url_reparses_everything(
     tmp_path: Path, folder: Path, fetch: Callable[..., FetchResult]
 ) -> None:
-    """Changing a setting that shapes articles invalidates the saved state."""
+    """Changing a setting that shapes articles re-reads every file; the id stays."""
     first = fetch()
     other = source_for(make_config(tmp_path, folder, site_url="https://new.example.org/"))
     second = other.fetch(first.state, NOW)
     assert one(second).url == "https://new.example.org/news/good-story"
-    assert second.removed_ids == ["https://www.example.org/news/good-story"]
+    assert one(second).id == "https://www.example.org/news/good-story"
+    assert second.removed_ids == []
 
 
 def test_broken_file_survives_a_settings_change(

@@ -2,7 +2,9 @@
 
 ``tests/data/stores/release-0.1.sqlite3`` was made by the 0.1 release (see the script beside
 it): the sample site loaded, week 2026-W48 skipped by the daemon, 2026-W49 sent to three
-subscribers.
+subscribers. ``release-0.1-url-ids.sqlite3`` is the same from a sample without ``id:``
+lines, so 0.1 stored each article under its ``/news/<slug>`` URL; today's sample links to
+``/post/<slug>`` pages.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import lxml.etree
 import pytest
 import time_machine
 
@@ -33,6 +36,10 @@ from tests.test_web import running
 
 RELEASE_0_1 = ROOT / "tests" / "data" / "stores" / "release-0.1.sqlite3"
 NOW = datetime(2026, 11, 30, 10, 30, tzinfo=UTC)
+RELEASE_0_1_URL_IDS = ROOT / "tests" / "data" / "stores" / "release-0.1-url-ids.sqlite3"
+ATOM = "{http://www.w3.org/2005/Atom}"
+AFTER_UPGRADE = datetime(2026, 11, 30, 10, 30, tzinfo=UTC)
+NEXT_DIGEST = datetime(2026, 12, 7, 9, 5, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -47,6 +54,47 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(RELEASE_0_1, tmp_path / "var" / "swfeed.sqlite3")
     shutil.copy(ROOT / "config" / "swfeed.yaml", tmp_path / "config" / "swfeed.yaml")
     return tmp_path / "config" / "swfeed.yaml"
+
+
+@pytest.fixture
+def url_id_site(site: Path) -> Path:
+    """The sample without id: lines, with the 0.1 store that used URLs as ids."""
+    for path in (site.parent.parent / "content").rglob("*.md"):
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        path.write_text("".join(line for line in lines if not line.startswith("id: ")))
+    shutil.copy(RELEASE_0_1_URL_IDS, site.parent.parent / "var" / "swfeed.sqlite3")
+    return site
+
+
+def stored_ids(site: Path) -> set[str]:
+    with Database(site.parent.parent / "var" / "swfeed.sqlite3") as db:
+        return {str(row[0]) for row in db.conn.execute("SELECT id FROM articles")}
+
+
+def atom_entries(site: Path) -> dict[str, str]:
+    """id -> alternate link of each entry of the main Atom feed."""
+    root = lxml.etree.parse(site.parent.parent / "public" / "feeds" / "atom.xml").getroot()
+    found = {}
+    for entry in root.iter(f"{ATOM}entry"):
+        link = entry.find(f"{ATOM}link[@rel='alternate']")
+        assert link is not None
+        found[entry.findtext(f"{ATOM}id") or ""] = link.get("href") or ""
+    return found
+
+
+def publish_and_send(site: Path) -> str:
+    """What 0.1's users run next: publish and send, then next week's send; the output."""
+    with time_machine.travel(AFTER_UPGRADE, tick=False):
+        assert main(["--config", str(site), "publish"]) == 0
+        assert main(["--config", str(site), "digest", "send"]) == 0
+    with time_machine.travel(NEXT_DIGEST, tick=False):
+        assert main(["--config", str(site), "digest", "send"]) == 0
+    return str(site)
+
+
+def outbox_is_empty(site: Path) -> bool:
+    outbox = outbox_folder(load_config(site)) / "new"
+    return not outbox.exists() or not any(outbox.iterdir())
 
 
 def test_the_release_store_upgrades_to_the_current_schema(site: Path) -> None:
@@ -82,11 +130,10 @@ def test_nothing_is_announced_or_mailed_again(
     with time_machine.travel(datetime(2026, 12, 7, 9, 5, tzinfo=UTC), tick=False):
         assert main(["--config", str(site), "digest", "send"]) == 0
     out = capsys.readouterr().out
-    assert "site: 0 new," in out
+    assert "site: 0 new, 9 updated, 0 unchanged, 0 removed, 0 failed" in out
     assert "issue 2026-W49: nothing to send: issue already sent" in out
     assert "no issue to send: nothing new since the last one" in out
-    outbox = outbox_folder(load_config(site)) / "new"
-    assert not outbox.exists() or not any(outbox.iterdir())
+    assert outbox_is_empty(site)
 
 
 def test_a_row_0_1_left_in_flight_stays_unknown_after_the_upgrade(site: Path) -> None:
@@ -153,3 +200,44 @@ def test_one_click_links_of_issues_already_sent_still_unsubscribe(site: Path) ->
         found = SubscriberStore(db).get("reader@example.org")
     assert found is not None
     assert found.status is Status.UNSUBSCRIBED
+
+
+def test_feed_entries_keep_their_ids_and_link_to_post_pages(site: Path) -> None:
+    """The sample's own ids survive; the links move from /news/ to /post/."""
+    before = stored_ids(site)
+    publish_and_send(site)
+    entries = atom_entries(site)
+    assert set(entries) == before
+    assert all("/post/" in link for link in entries.values())
+
+
+def test_url_ids_of_0_1_survive_the_post_links(
+    url_id_site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ids that fell back to /news/ URLs stay the ids: no story is new in feeds or issues."""
+    before = stored_ids(url_id_site)
+    assert all("/news/" in article_id for article_id in before)
+    publish_and_send(url_id_site)
+    out = capsys.readouterr().out
+    assert "site: 0 new, 9 updated, 0 unchanged, 0 removed, 0 failed" in out
+    assert "no issue to send: nothing new since the last one" in out
+    entries = atom_entries(url_id_site)
+    assert set(entries) == before
+    assert all("/post/" in link for link in entries.values())
+    assert outbox_is_empty(url_id_site)
+
+
+def test_url_ids_of_0_1_survive_a_renamed_file(
+    url_id_site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After the upgrade, renaming an article file keeps its 0.1 id."""
+    before = stored_ids(url_id_site)
+    publish_and_send(url_id_site)
+    news = url_id_site.parent.parent / "content" / "news"
+    (news / "2025-10-10-resilient-leaders-powerful-mentors.md").rename(
+        news / "2025-10-10-resilient-leaders.md"
+    )
+    with time_machine.travel(NEXT_DIGEST, tick=False):
+        assert main(["--config", str(url_id_site), "publish"]) == 0
+    assert "site: 0 new, 1 updated, 8 unchanged, 0 removed" in capsys.readouterr().out
+    assert stored_ids(url_id_site) == before

@@ -161,10 +161,42 @@ class SiteConfig(_Model):
         return text if text.endswith("/") else text + "/"
 
 
+_LINK_FIELDS = re.compile(r"\{([^{}]*)\}")
+
+
+def _link_pattern(value: str) -> str:
+    """A URL (absolute, or relative to site.url) with one ``{slug}`` and no other field."""
+    fields = _LINK_FIELDS.findall(value)
+    if fields != ["slug"] or value.count("{") != 1 or value.count("}") != 1:
+        raise PydanticCustomError(
+            "link_pattern",
+            "the pattern must contain {slug} once and no other {...} field",
+            {
+                "hint": "Write the article address with {slug} where the slug goes, e.g. "
+                "https://www.example.org/post/{slug} or /post/{slug}."
+            },
+        )
+    scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", value)
+    if value.startswith("//") or (scheme and not value.startswith(("http://", "https://"))):
+        raise PydanticCustomError(
+            "link_pattern",
+            "the pattern must be an http(s) URL or a path on the site",
+            {"hint": "Start it with https:// or with / (a path on site.url)."},
+        )
+    return value
+
+
 class ContentSourceConfig(_Model):
     kind: Literal["content"] = Field(description="A folder of Markdown files with front matter.")
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Unique name of this source.")
     path: ConfigPath = Field(description="The folder, read recursively for *.md files.")
+    link_pattern: Annotated[str, AfterValidator(_link_pattern)] = Field(
+        "news/{slug}",
+        description="Where an article without url: lives on the site: an http(s) URL or a "
+        "path relative to site.url, with {slug} for its slug (e.g. "
+        "https://www.securitywomen.org/post/{slug}). Changing it moves the links; article "
+        "ids stay as they were first stored.",
+    )
 
     @field_validator("path")
     @classmethod

@@ -116,10 +116,14 @@ class FrontMatter(BaseModel):
     title: Text = Field(description="The headline, plain text.")
     date: When = Field(description="When it was published; without a zone: the site's zone.")
     updated: When | None = Field(None, description="When it was last changed (optional).")
-    id: Text | None = Field(None, description="Stable id; default: the canonical URL.")
+    id: Text | None = Field(
+        None, description="Stable id; default: the URL the article was first stored with."
+    )
     url: Text | None = Field(None, description="Canonical URL (absolute, or relative to the site).")
     slug: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")] | None = Field(
-        None, description="The URL is {site}news/<slug>; default: from the file name."
+        None,
+        description="The URL is the source's link_pattern with this slug; default: from "
+        "the file name.",
     )
     summary: Annotated[str, Strict()] | None = Field(
         None, description="One or two sentences; default: the first paragraph."

@@ -117,7 +117,7 @@ def fetch_source(
         return report
     try:
         source = build_source(source_config, config, session, budget)
-        result = source.fetch(status.state, now)
+        result = source.fetch(status.state, now, force=force)
     except Exception as exc:  # one source's failure never stops the others
         report.error = _record_failure(source_config.name, exc, status.failures, articles, now)
         return report

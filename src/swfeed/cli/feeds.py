@@ -7,11 +7,12 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from swfeed import configdoc, pipeline
 from swfeed.cli import Subparsers, add_command, load, utc_now
-from swfeed.config import Config, SourceConfig, json_schema
+from swfeed.config import Config, ContentSourceConfig, SourceConfig, json_schema
 from swfeed.errors import EXIT_OK, EXIT_RUNTIME
 from swfeed.feeds import WriteReport, autodiscovery_tags
 from swfeed.feeds.directory import index_url
@@ -41,7 +42,12 @@ def register(subparsers: Subparsers) -> None:
     fetch.add_argument(
         "--source", metavar="NAME", action="append", default=[], help="only this source"
     )
-    fetch.add_argument("--force", action="store_true", help="ignore a failing source's backoff")
+    fetch.add_argument(
+        "--force",
+        action="store_true",
+        help="fetch everything again: ignore a failing source's backoff, the saved validators "
+        "(no conditional GET) and the record of unchanged files",
+    )
     fetch.set_defaults(handler=cmd_fetch)
     build = add_command(
         subparsers,
@@ -85,25 +91,48 @@ def cmd_check(args: argparse.Namespace) -> int:
     db = Database.read_only(config.store.path)
     failed = False
     for source_config in config.sources:
+        state: dict[str, Any] = {}
         if db is not None:
-            print_backoff(ArticleStore(db).source_status(source_config.name), now)
-        failed = not check_source(source_config, config, now) or failed
+            status = ArticleStore(db).source_status(source_config.name)
+            print_backoff(status, now)
+            state = status.state
+        failed = not check_source(source_config, config, now, state) or failed
     if db is not None:
         db.close()
     return EXIT_RUNTIME if failed else EXIT_OK
 
 
-def check_source(source_config: SourceConfig, config: Config, now: datetime) -> bool:
-    """Load one source without storing anything; print what it gave. True when clean."""
+def check_source(
+    source_config: SourceConfig, config: Config, now: datetime, state: dict[str, Any]
+) -> bool:
+    """Load one source in full without storing anything; print what it gave. True when clean.
+
+    ``state`` is what the store remembers of the source (its articles' ids).
+    """
+    from swfeed.sources.content import files_without_id
+
     try:
-        result = build_source(source_config, config).fetch({}, now)
+        result = build_source(source_config, config).fetch(state, now, force=True)
     except Exception as exc:  # every failure is reported, none is fatal
         print(f"  {source_config.name}: FAILED: {exc}")
         return False
     print(f"  {source_config.name}: {len(result.articles)} articles, {len(result.errors)} problems")
     for problem in result.errors:
         print(_indent(str(problem), "    "))
+    if isinstance(source_config, ContentSourceConfig):
+        print_missing_ids(files_without_id(result.state), source_config.path)
     return not result.errors
+
+
+def print_missing_ids(missing: Sequence[tuple[str, str]], folder: Path) -> None:
+    """The article files without an ``id:`` line, each with the line that keeps its id."""
+    if not missing:
+        return
+    count = f"{len(missing)} article file{'' if len(missing) == 1 else 's'}"
+    print(f"    {count} without an id: line (the store remembers their ids; a copied folder")
+    print("    or a lost store would not). Add this line to each file's front matter:")
+    for rel, article_id in missing:
+        print(f"    {folder / rel}: id: {article_id}")
 
 
 def print_backoff(status: SourceStatus, now: datetime) -> None:

@@ -66,8 +66,12 @@ class Source(Protocol):
 
     name: str
 
-    def fetch(self, state: SourceState, now: datetime) -> FetchResult:
-        """Load what is new or changed since ``state``; never raise for one bad item."""
+    def fetch(self, state: SourceState, now: datetime, *, force: bool = False) -> FetchResult:
+        """Load what is new or changed since ``state``; never raise for one bad item.
+
+        ``force`` ignores what ``state`` caches (validators, unchanged files) and loads
+        everything again; what identifies articles (ids) is still taken from it.
+        """
         ...
 
 

@@ -19,11 +19,11 @@ import os
 import stat as stat_mode
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from markdown_it import MarkdownIt
@@ -37,6 +37,7 @@ from swfeed.plaintext import one_line, truncate
 from swfeed.sanitize import absolute_url, plain_text, sanitize_html
 from swfeed.slug import slugify
 from swfeed.sources import UNLIMITED, FetchResult, SourceState, WorkBudget
+from swfeed.sources.contentids import IdBook, Remembered, story_key
 
 IMAGE_TYPES = {
     ".jpg": "image/jpeg",
@@ -121,6 +122,7 @@ class _Context:
     site_url: str
     media_url: str
     zone_name: str
+    link_pattern: str = "{slug}"
     deps: dict[str, list[int]] = field(default_factory=dict)
 
     def media_link(self, rel: str) -> str:
@@ -146,11 +148,15 @@ class ContentSource:
             self.site.site.base_url,
             self.site.output_base_url,
             self.site.site.timezone,
+            self.config.link_pattern,
         ]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
-    def fetch(self, state: SourceState, now: datetime) -> FetchResult:
-        """Load new and changed files; unchanged ones cost one ``stat`` each."""
+    def fetch(self, state: SourceState, now: datetime, *, force: bool = False) -> FetchResult:
+        """Load new and changed files; unchanged ones cost one ``stat`` each.
+
+        ``force`` reads and parses every file again; ids stay as the state remembers them.
+        """
         root = self.config.path
         if not root.is_dir():
             raise SourceError(
@@ -158,8 +164,10 @@ class ContentSource:
             )
         found, errors = scan(root, frozenset({ARTICLE_SUFFIX}))
         old = _files_of(state)
-        trusted = old if state.get("settings") == self.settings_key() else {}
-        run = _Fetch(self._context(), trusted, old, errors, self.budget)
+        same_settings = state.get("settings") == self.settings_key()
+        trusted = old if same_settings and not force else {}
+        ids = IdBook(_remembered(old), (item.rel for item in found))
+        run = _Fetch(self._context(), trusted, old, errors, ids, self.budget)
         run.load(found)
         old_ids = {e.article_id for e in old.values() if e.article_id}
         new_ids = {e.article_id for e in run.files.values() if e.article_id}
@@ -183,6 +191,7 @@ class ContentSource:
             site_url=self.site.site.base_url,
             media_url=f"{self.site.output_base_url}media/{quote(self.name)}/",
             zone_name=self.site.site.timezone,
+            link_pattern=urljoin(self.site.site.base_url, self.config.link_pattern),
         )
 
 
@@ -196,9 +205,12 @@ class FileEntry:
     sha256: str
     article_id: str | None
     media: dict[str, list[int] | None] = field(default_factory=dict)
+    story: tuple[str, str] | None = None
+    id_in_file: bool = True
 
     def to_state(self) -> dict[str, Any]:
-        """The JSON-able form kept in the source's state (the keys of STATE_FORMAT 1)."""
+        """The JSON-able form kept in the source's state (the keys of STATE_FORMAT 1;
+        ``story`` and ``id_in_file`` are optional, absent in states of swfeed 0.1)."""
         data: dict[str, Any] = {
             "mtime_ns": self.mtime_ns,
             "size": self.size,
@@ -207,20 +219,44 @@ class FileEntry:
         }
         if self.media:
             data["media"] = dict(sorted(self.media.items()))
+        if self.story is not None:
+            data["story"] = list(self.story)
+        if not self.id_in_file:
+            data["id_in_file"] = False
         return data
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> FileEntry:
+        story = data.get("story")
         return cls(
             mtime_ns=int(data["mtime_ns"]),
             size=int(data["size"]),
             sha256=str(data["sha256"]),
             article_id=data.get("article_id"),
             media=dict(data.get("media", {})),
+            story=(str(story[0]), str(story[1])) if story else None,
+            id_in_file=bool(data.get("id_in_file", True)),
         )
 
 
 Files = dict[str, FileEntry]
+
+
+def files_without_id(state: SourceState) -> list[tuple[str, str]]:
+    """(file, the id it has) of every article file in ``state`` without an ``id:`` line."""
+    return [
+        (rel, entry.article_id)
+        for rel, entry in sorted(_files_of(state).items())
+        if entry.article_id and not entry.id_in_file
+    ]
+
+
+def _remembered(files: Files) -> list[Remembered]:
+    return [
+        Remembered(rel, entry.article_id, entry.sha256, entry.story)
+        for rel, entry in files.items()
+        if entry.article_id
+    ]
 
 
 def _files_of(state: SourceState) -> Files:
@@ -246,12 +282,14 @@ class _Fetch:
         previous: Files,
         old: Files,
         errors: list[ContentError],
+        ids: IdBook,
         budget: WorkBudget = UNLIMITED,
     ) -> None:
         self.context = context
         self.budget = budget
         self.previous = previous
         self.old = old
+        self.ids = ids
         self.errors: list[SwfeedError] = list(errors)
         self.files: Files = {}
         self.articles: list[Article] = []
@@ -297,7 +335,11 @@ class _Fetch:
                 self.files[item.rel] = replace(entry, mtime_ns=item.mtime_ns, size=item.size)
                 return
             self.context.deps = {}
-            article = build_article(read_article_file(data, item.path), item.rel, self.context)
+            parsed = read_article_file(data, item.path)
+            article = build_article(parsed, item.rel, self.context)
+            story = story_key(_day(parsed.matter.date), parsed.matter.title)
+            if article is not None and parsed.matter.id is None:
+                article = replace(article, id=self.ids.id_for(item.rel, digest, story, article.url))
             if article is not None:
                 _claim(claimed, article.id, item)
         except ArticleFileError as exc:
@@ -306,7 +348,8 @@ class _Fetch:
         except ContentError as exc:
             self._failed(item, [exc])
             return
-        self.files[item.rel] = _entry(item, digest, article, self.context.deps)
+        entry = _entry(item, digest, article, self.context.deps)
+        self.files[item.rel] = replace(entry, story=story, id_in_file=parsed.matter.id is not None)
         if article is not None:
             self.articles.append(article)
 
@@ -323,6 +366,11 @@ class _Fetch:
             if self._stats[rel] != seen:
                 return False
         return True
+
+
+def _day(value: date | datetime) -> date:
+    """The calendar day as the file writes it."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _same_stat(entry: FileEntry, item: FoundFile) -> bool:
@@ -435,7 +483,7 @@ def _canonical_url(parsed: ArticleFile, rel: str, context: _Context) -> str:
             location=Location(parsed.path, 1),
             hint="Add 'slug: my-story' (lowercase words joined by hyphens) to the front matter.",
         )
-    return f"{context.site_url}news/{slug}"
+    return context.link_pattern.replace("{slug}", slug)
 
 
 def default_slug(rel: str) -> str:

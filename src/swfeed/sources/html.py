@@ -64,12 +64,12 @@ class HtmlSource(RemoteSource[HtmlSourceConfig]):
             date_format=source_config.date_format,
         )
 
-    def fetch(self, state: SourceState, now: datetime) -> FetchResult:
+    def fetch(self, state: SourceState, now: datetime, *, force: bool = False) -> FetchResult:
         """Load the listing; ``not_modified`` when its first page did not change."""
         url = str(self.source_config.url)
         harvest = Harvest()
         with self.fetcher.client() as client:
-            first = fetch_if_changed(client, url, state, ACCEPT_HTML)
+            first = fetch_if_changed(client, url, state, ACCEPT_HTML, force=force)
             if first is None:
                 return FetchResult(not_modified=True, state=state)
             for item in self._listing(client, first, now, harvest):

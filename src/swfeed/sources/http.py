@@ -464,13 +464,14 @@ class RemoteSource(Generic[SourceConfigT]):
 
 
 def fetch_if_changed(
-    client: HttpClient, url: str, state: dict[str, Any], accept: str
+    client: HttpClient, url: str, state: dict[str, Any], accept: str, *, force: bool = False
 ) -> Page | None:
     """GET ``url`` conditionally with the validators ``state`` holds for it.
 
     None when it did not change: a 304, or a 200 with the very body processed last time.
+    ``force`` asks unconditionally and takes whatever comes.
     """
-    known = page_validators(state, url)
+    known = None if force else page_validators(state, url)
     page = client.get(url, known, accept)
     if page.not_modified:
         return None

@@ -107,11 +107,11 @@ def _missing(identifier: str | None, url: str | None, entry: FeedEntry, title: s
 class FeedSource(RemoteSource[FeedSourceConfig]):
     """One upstream feed."""
 
-    def fetch(self, state: SourceState, now: datetime) -> FetchResult:
+    def fetch(self, state: SourceState, now: datetime, *, force: bool = False) -> FetchResult:
         """Load the feed; ``not_modified`` on a 304 or the very body processed last time."""
         url = str(self.source_config.url)
         with self.fetcher.client() as client:
-            page = fetch_if_changed(client, url, state, ACCEPT_FEED)
+            page = fetch_if_changed(client, url, state, ACCEPT_FEED, force=force)
         if page is None:
             return FetchResult(not_modified=True, state=state)
         feed = self._parse(page, now)

@@ -4,6 +4,10 @@ Run from a checkout of that commit (``git worktree add /tmp/rel01 7631ccb``)::
 
     cd /tmp/rel01 && PYTHONPATH=src python /path/to/make_release_0_1.py OUT.sqlite3
 
+``release-0.1-url-ids.sqlite3`` was made the same way with ``--strip-ids`` (in a throwaway
+copy: it first deletes the ``id:`` line of every sample article, so 0.1 fell back to each
+article's ``/news/<slug>`` URL as its id).
+
 It loads the sample site, records week 2026-W48 as skipped by the daemon (a placeholder
 row, as 0.1 wrote them), then freezes and sends 2026-W49 to the three sample subscribers
 through the outbox (written next to OUT; delete it). Tests upgrade a copy and check that nothing is announced or mailed again.
@@ -30,6 +34,13 @@ NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 SKIP_DUE = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
+def strip_ids(folder: Path) -> None:
+    """Delete the ``id:`` front matter line of every article under ``folder``."""
+    for path in folder.rglob("*.md"):
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        path.write_text("".join(line for line in lines if not line.startswith("id: ")))
+
+
 def main(out: Path) -> None:
     config = load_config(Path("config/swfeed.yaml"))
     config = config.model_copy(update={"store": config.store.model_copy(update={"path": out})})
@@ -46,4 +57,6 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
+    if "--strip-ids" in sys.argv[2:]:
+        strip_ids(Path("content"))
     main(Path(sys.argv[1]))

@@ -1,0 +1,78 @@
+"""Which id an article file gets when its front matter gives none (pure).
+
+Feed readers and the digest know a story by its id, so an id never changes once stored: not
+when the source's ``link_pattern`` or the site URL changes, and not when the file is
+renamed. An article file without ``id:`` keeps
+
+1. the id its path had (the content source's state remembers each file's id), unless the
+   file now holds another story (neither its date nor its title is the same);
+2. else, when it is a renamed file, the id of the file that vanished in the same fetch
+   with the same bytes, or the same date and title;
+3. else (a new story) its URL as it is now: fixed from then on.
+
+``swfeed check`` lists the files without ``id:``, with the id to write into each.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def story_key(day: date, title: str) -> tuple[str, str]:
+    """(ISO date, title folded to lower-case words): the same story, told apart from others."""
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    return day.isoformat(), " ".join(_NON_WORD.sub(" ", folded).split())
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """What the state remembers of a file: its id, bytes' hash and story (None if unknown)."""
+
+    rel: str
+    article_id: str
+    sha256: str
+    story: tuple[str, str] | None
+
+
+class IdBook:
+    """The ids remembered from the last fetch, handed out to the files of this one."""
+
+    def __init__(self, remembered: Iterable[Remembered], present: Iterable[str]) -> None:
+        here = set(present)
+        self._by_rel = {item.rel: item for item in remembered}
+        self._vanished = [item for rel, item in self._by_rel.items() if rel not in here]
+
+    def id_for(self, rel: str, sha256: str, story: tuple[str, str], url: str) -> str:
+        """The id of the file ``rel`` (its bytes' hash and story given): see the docstring."""
+        known = self._by_rel.get(rel)
+        if known is not None and _same_story(known.story, story):
+            return known.article_id
+        renamed = self._take(sha256=sha256) or self._take(story=story)
+        if renamed is not None:
+            return renamed
+        if known is not None and known.article_id == url:
+            return f"{url}#{story[0]}"  # another story in a file that had this URL as id
+        return url
+
+    def _take(
+        self, *, sha256: str | None = None, story: tuple[str, str] | None = None
+    ) -> str | None:
+        """The id of a vanished file with these bytes or this story, handed out once."""
+        for item in self._vanished:
+            if item.sha256 == sha256 or (story is not None and item.story == story):
+                self._vanished.remove(item)
+                return item.article_id
+        return None
+
+
+def _same_story(remembered: tuple[str, str] | None, story: tuple[str, str]) -> bool:
+    """The same date or the same title (an unknown story, from an older state, counts)."""
+    if remembered is None:
+        return True
+    return remembered[0] == story[0] or remembered[1] == story[1]
