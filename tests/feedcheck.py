@@ -645,6 +645,7 @@ def check_atom(data: bytes, location: str | None = None, now: datetime | None = 
     problems += _atom_feed_problems(root, location, now)
     feed_has_author = root.find(_atom("author")) is not None
     ids: set[str] = set()
+    updates: set[str] = set()
     for number, entry in enumerate(root.findall(_atom("entry")), 1):
         where = f"entry {number}"
         problems += _atom_entry_problems(entry, where, now, feed_has_author)
@@ -652,6 +653,10 @@ def check_atom(data: bytes, location: str | None = None, now: datetime | None = 
         if entry_id in ids:
             problems.append(f"{where}: duplicate id {entry_id!r}")
         ids.add(entry_id)
+        updated = _text(entry.find(_atom("updated")))
+        if updated in updates:  # the validator's DuplicateUpdated (a warning), by the text
+            problems.append(f"{where}: two entries with the same updated value {updated!r}")
+        updates.add(updated)
     return problems
 
 

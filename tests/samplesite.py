@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.conftest import ROOT
+from swfeed.config import Config, load_config
+from tests.conftest import ROOT, SAMPLE_SECRET
 
 SITE_HOST = "www.securitywomen.org"
 NEWS_HOST = "news.securitywomen.org"
@@ -20,3 +21,9 @@ def copy_sample(root: Path) -> Path:
     (root / "config").mkdir()
     shutil.copy(ROOT / "config" / "swfeed.yaml", root / "config" / "swfeed.yaml")
     return root / "config" / "swfeed.yaml"
+
+
+def load_sample(path: Path) -> Config:
+    """The copied sample config, with the unsubscribe secret it reads from the environment
+    (for module-scoped fixtures, which run before the per-test environment is set)."""
+    return load_config(path, environ={"SWFEED_UNSUBSCRIBE_SECRET": SAMPLE_SECRET})

@@ -202,3 +202,11 @@ def test_malformed_xml_is_reported() -> None:
     assert check_rss(b"<rss><channel>")[0].startswith("not well-formed")
     assert check_atom(b"<feed")[0].startswith("not well-formed")
     assert check_json_feed(b"{")[0].startswith("not UTF-8 JSON")
+
+
+def test_two_entries_updated_at_the_same_second_are_reported() -> None:
+    """Atom entries sharing an updated value are reported (the validator's DuplicateUpdated)."""
+    same = datetime(2026, 1, 8, 12, tzinfo=UTC)
+    twins = [sample_article(1, published=same), sample_article(2, published=same)]
+    problems = check_atom(atom.render(sample_meta("atom.xml"), twins))
+    assert any("same updated value" in problem for problem in problems), problems

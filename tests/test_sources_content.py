@@ -6,9 +6,10 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -404,11 +405,11 @@ def test_naive_summer_time_is_london_bst(folder: Path, fetch: Callable[..., Fetc
     assert published.astimezone(UTC) == datetime(2026, 7, 5, 8, 30, tzinfo=UTC)
 
 
-def test_date_only_is_midnight_in_london(folder: Path, fetch: Callable[..., FetchResult]) -> None:
-    """A summer date alone is midnight London time, 23:00 UTC the day before."""
+def test_date_only_is_noon_utc_that_day(folder: Path, fetch: Callable[..., FetchResult]) -> None:
+    """A summer date alone is noon UTC: 5 July in London and in every reader's zone."""
     published = published_for(folder, fetch, "2026-07-05")
-    assert (published.hour, published.minute) == (0, 0)
-    assert published.astimezone(UTC) == datetime(2026, 7, 4, 23, 0, tzinfo=UTC)
+    assert published == datetime(2026, 7, 5, 12, 0, tzinfo=UTC)
+    assert published.astimezone(ZoneInfo("Europe/London")).date() == date(2026, 7, 5)
 
 
 def test_explicit_offset_is_kept(folder: Path, fetch: Callable[..., FetchResult]) -> None:
@@ -429,7 +430,7 @@ def test_updated_is_zoned_too(folder: Path, fetch: Callable[..., FetchResult]) -
     """``updated`` follows the same rules as ``date``."""
     (folder / GOOD).unlink()
     write(folder, "a.md", article_text(extra="updated: 2026-07-07\n"))
-    assert one(fetch()).updated == datetime(2026, 7, 6, 23, 0, tzinfo=UTC)
+    assert one(fetch()).updated == datetime(2026, 7, 7, 12, 0, tzinfo=UTC)
 
 
 def test_updated_before_date_is_refused(folder: Path, fetch: Callable[..., FetchResult]) -> None:

@@ -94,7 +94,8 @@ def test_listing_items_become_articles(server: FixtureServer) -> None:
         "/post/women-at-the-center-of-rwanda-s-peacebuilding-and-recovery"
     )
     assert rwanda.id == rwanda.url
-    assert rwanda.published == datetime(2026, 1, 8, tzinfo=UTC)
+    assert rwanda.published == datetime(2026, 1, 8, 12, 0, 2, tzinfo=UTC)
+    assert rwanda.day_only
     assert rwanda.summary.startswith("Women have been central to Rwanda’s peacebuilding")
     assert rwanda.categories == ("NEWS", "News")
     assert rwanda.image is not None
@@ -108,7 +109,7 @@ def test_item_without_summary_or_image_still_publishes(server: FixtureServer) ->
     winnie = next(a for a in result.articles if a.title.startswith("Winnie’s Story"))
     assert winnie.summary == ""
     assert winnie.image is None
-    assert winnie.published == datetime(2025, 12, 18, tzinfo=UTC)
+    assert winnie.published == datetime(2025, 12, 18, 12, tzinfo=UTC)
 
 
 def test_article_pages_add_body_credit_and_full_story(server: FixtureServer) -> None:

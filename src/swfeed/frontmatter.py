@@ -30,6 +30,7 @@ from pydantic_core import PydanticCustomError
 
 from swfeed.errors import ConfigError, ContentError, Location, SwfeedError
 from swfeed.languages import clean_tag
+from swfeed.models import day_moment
 from swfeed.yamlfile import YamlDocument, load_yaml, validation_errors
 
 _FENCE_LINE = re.compile(r"---[ \t]*\r?\n?\Z")
@@ -163,13 +164,14 @@ def _sort_key(value: date | datetime) -> tuple[date, time]:
 
 
 def localize(value: date | datetime, zone: ZoneInfo) -> datetime:
-    """Aware datetime: naive values take ``zone``; a date alone is midnight there.
+    """Aware datetime: naive values take ``zone``; a date alone is ``day_moment`` (noon UTC
+    that day, so readers in any zone from UTC-11 to UTC+11 show that day).
 
     A wall time that does not exist (the spring-forward gap) or exists twice (autumn) is
     read with ``fold=0``: the offset in force before the change.
     """
     if not isinstance(value, datetime):
-        return datetime.combine(value, time.min, tzinfo=zone)
+        return day_moment(value)
     if value.tzinfo is None:
         return value.replace(tzinfo=zone)
     return value

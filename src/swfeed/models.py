@@ -9,8 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
+
+
+def day_moment(day: date) -> datetime:
+    """The moment of an article that gives only its day: noon UTC, so every reader from
+    UTC-11 to UTC+11 (and the site's own zone, in that range) shows that very day."""
+    return datetime.combine(day, time(12), tzinfo=UTC)
 
 
 def _require_aware(name: str, value: datetime | None) -> None:
@@ -38,7 +44,10 @@ class Article:
     ``title`` and ``summary`` are plain text; ``body_html`` is sanitized HTML with absolute
     URLs. ``updated`` is None when the source does not say; the store then fills it in
     (the published time, or the time an edit was first seen). ``language`` is the BCP 47
-    tag the source gives for this article (None: the site's language).
+    tag the source gives for this article (None: the site's language). ``day_only``: the
+    source gives only the day (``published`` is then that day's ``day_moment``, give or
+    take the seconds that keep same-day stories in order), so the story may be shown from
+    the start of that day.
     """
 
     id: str
@@ -55,10 +64,19 @@ class Article:
     external_url: str | None = None
     external_source: str | None = None
     language: str | None = None
+    day_only: bool = False
 
     def __post_init__(self) -> None:
         _require_aware("published", self.published)
         _require_aware("updated", self.updated)
+
+    @property
+    def shown_from(self) -> datetime:
+        """The earliest moment the story may be shown: its published time, or for a story
+        that gives only its day, the start of that day (UTC)."""
+        if self.day_only:
+            return datetime.combine(self.published.astimezone(UTC).date(), time(0), UTC)
+        return self.published
 
     @property
     def modified(self) -> datetime:
@@ -70,6 +88,7 @@ class Article:
         data = self.to_json_dict()
         data.pop("updated", None)
         data.pop("source", None)
+        data.pop("day_only", None)
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()
 
@@ -107,6 +126,7 @@ class Article:
             external_url=data.get("external_url"),
             external_source=data.get("external_source"),
             language=data.get("language"),
+            day_only=bool(data.get("day_only", False)),
         )
 
 

@@ -18,7 +18,7 @@ from swfeed import websub
 from swfeed.atomicfile import atomic_write
 from swfeed.config import Config, ContentSourceConfig, SourceConfig
 from swfeed.errors import SourceError, SwfeedError
-from swfeed.feeds import WriteReport, load_feed_articles, write_feeds
+from swfeed.feeds import WriteReport, feed_times, load_feed_articles, write_feeds
 from swfeed.feeds.build import changed_feed_urls
 from swfeed.feeds.directory import write_directory
 from swfeed.sources import UNLIMITED, WorkBudget, build_source
@@ -165,8 +165,9 @@ def build(config: Config, db: Database, now: datetime) -> WriteReport:
     """Write every feed, the pages about them (index, OPML, stylesheet) and the content
     folders' images from what the store holds; owe the WebSub hubs a ping for each feed
     that changed (``notify_hubs`` sends them)."""
-    main, categories = load_feed_articles(ArticleStore(db), config, now)
-    report = write_feeds(config, main, categories, now=now)
+    store = ArticleStore(db)
+    main, categories = load_feed_articles(store, config, now)
+    report = write_feeds(config, main, categories, now=now, times=feed_times(store, now))
     write_directory(config, [(c.slug, c.name) for c in categories], report)
     copy_media(config, report)
     if config.feeds.websub.hubs:

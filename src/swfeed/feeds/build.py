@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import re
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -26,6 +26,7 @@ from swfeed.config import Config
 from swfeed.errors import OutputError
 from swfeed.feeds import FeedMeta, Renderer, atom, jsonfeed, rss
 from swfeed.feeds.entry import Entry, EntryCache, newest_first, prepare_all
+from swfeed.feeds.times import Times, distinct_times
 from swfeed.models import Article
 from swfeed.store.articles import ArticleStore
 
@@ -134,11 +135,12 @@ def _render_set(
     name: str | None,
     articles: Sequence[Article],
     cache: EntryCache,
+    times: Mapping[str, Times] | None,
 ) -> dict[PurePosixPath, bytes]:
     meta = base_meta(config, name)
     atom_url = feed_url(config, ATOM, slug)
     chosen = newest_first(articles)[: config.feeds.max_items]
-    entries = prepare_all(meta, chosen, cache)
+    entries = prepare_all(meta, chosen, cache, times)
     files: dict[PurePosixPath, bytes] = {}
     for fmt in FORMATS:
         url = feed_url(config, fmt, slug)
@@ -149,14 +151,21 @@ def _render_set(
 
 
 def render_feeds(
-    config: Config, main: Sequence[Article], categories: Sequence[CategoryFeed]
+    config: Config,
+    main: Sequence[Article],
+    categories: Sequence[CategoryFeed],
+    times: Mapping[str, Times] | None = None,
 ) -> dict[PurePosixPath, bytes]:
-    """Every feed file's bytes, keyed by its path under the output folder (pure)."""
+    """Every feed file's bytes, keyed by its path under the output folder (pure).
+
+    ``times`` are the entries' shown times by article id (``feed_times``); without them
+    each entry shows its stored times.
+    """
     cache: EntryCache = {}
-    files = _render_set(config, None, None, main, cache)
+    files = _render_set(config, None, None, main, cache, times)
     if config.feeds.per_category:
         for slug, name, articles in categories:
-            files.update(_render_set(config, slug, name, articles, cache))
+            files.update(_render_set(config, slug, name, articles, cache, times))
     return files
 
 
@@ -166,13 +175,14 @@ def write_feeds(
     categories: Sequence[CategoryFeed | tuple[str, str, Sequence[Article]]],
     *,
     now: datetime | None = None,
+    times: Mapping[str, Times] | None = None,
 ) -> WriteReport:
     """Write all feeds under ``config.output.path``; see the module docstring.
 
     With ``now``, temp files left by a crashed run (older than ten minutes) are removed too.
     """
     wanted = [CategoryFeed(*category) for category in categories]
-    files = render_feeds(config, main, wanted)
+    files = render_feeds(config, main, wanted, times)
     output = config.output.path
     report = WriteReport()
     for relative, data in files.items():
@@ -209,6 +219,12 @@ def load_feed_articles(
         for slug, name in store.categories(now)
     ]
     return main, categories
+
+
+def feed_times(store: ArticleStore, now: datetime) -> dict[str, Times]:
+    """The distinct times every visible article shows in the feeds (see ``feeds.times``)."""
+    stored = store.visible_times(now)
+    return distinct_times((i, Times(published, updated)) for i, published, updated in stored)
 
 
 def autodiscovery_tags(config: Config, category: tuple[str, str] | None = None) -> str:

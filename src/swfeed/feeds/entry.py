@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from swfeed.feeds import FeedMeta
+from swfeed.feeds.times import Times
 from swfeed.feeds.values import clean_text, is_http_url, to_uri
 from swfeed.languages import other_language
 from swfeed.models import Article, Image
@@ -206,15 +207,26 @@ build (main, categories, three formats) is prepared once."""
 
 
 def prepare_all(
-    meta: FeedMeta, articles: Sequence[Article], cache: EntryCache | None = None
+    meta: FeedMeta,
+    articles: Sequence[Article],
+    cache: EntryCache | None = None,
+    times: Mapping[str, Times] | None = None,
 ) -> list[Entry]:
-    """Entries newest first (published time, then id), ready for ``meta``'s feed."""
+    """Entries newest first (published time, then id), ready for ``meta``'s feed.
+
+    ``times`` (by article id) are the distinct times to show (see ``feeds.times``); the
+    entry ids are made from the stored ones.
+    """
     memo: EntryCache = {} if cache is None else cache
     entries = []
     for article in newest_first(articles):
         key = (article, meta.full_content)
         if key not in memo:
-            memo[key] = prepare(article, meta.full_content)
+            entry = prepare(article, meta.full_content)
+            shown = times.get(article.id) if times is not None else None
+            if shown is not None:
+                entry = replace(entry, published=shown.published, updated=shown.updated)
+            memo[key] = entry
         entries.append(memo[key])
     return entries
 

@@ -456,6 +456,7 @@ def build_article(parsed: ArticleFile, rel: str, context: _Context) -> Article |
         external_url=external[0] if external else None,
         external_source=external[1] if external else None,
         language=matter.language,
+        day_only=not isinstance(matter.date, datetime),
     )
 
 

@@ -38,6 +38,7 @@ from swfeed.sources.scrape import (
     ListingItem,
     NotHtml,
     Scraper,
+    in_listing_order,
     site_name,
 )
 
@@ -115,7 +116,7 @@ class HtmlSource(RemoteSource[HtmlSourceConfig]):
             except FetchError as error:
                 harvest.retry(error)
                 break
-        return list(items.values())[: self.source_config.max_items]
+        return in_listing_order(list(items.values())[: self.source_config.max_items])
 
     def _no_items(self, page_url: str, number: int) -> SwfeedError:
         """A listing page without items: the source fails on page 1, page 2+ is reported."""
@@ -147,6 +148,7 @@ class HtmlSource(RemoteSource[HtmlSourceConfig]):
             image=image,
             external_url=parts.external_url,
             external_source=site_name(parts.external_url) if parts.external_url else None,
+            day_only=item.day_only,
         )
 
     def _article_page(self, client: HttpClient, url: str, harvest: Harvest) -> ArticlePage | None:

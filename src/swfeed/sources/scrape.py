@@ -10,8 +10,9 @@ other items still publish.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from urllib.parse import urldefrag, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,7 @@ from swfeed.config import HtmlSelectors
 from swfeed.errors import ContentError, Location, SwfeedError
 from swfeed.models import Image
 from swfeed.sanitize import plain_text, safe_url, sanitize_html
-from swfeed.sources.dates import DateNotUnderstood, parse_date
+from swfeed.sources.dates import DateNotUnderstood, read_date
 
 _IMAGE_ATTRIBUTES = ("src", "data-src", "data-lazy-src", "data-original")
 
@@ -147,6 +148,7 @@ class ListingItem:
     summary: str = ""
     image: Image | None = None
     categories: tuple[str, ...] = ()
+    day_only: bool = False
 
 
 @dataclass
@@ -223,7 +225,7 @@ class Scraper:
             return self.error(page_url, f"{label}: matched nothing", "date")
         date_text = date_el.get("datetime") or str(date_el.text_content())
         try:
-            published = parse_date(date_text, self.zone, now, self.date_format)
+            published, day_only = read_date(date_text, self.zone, now, self.date_format)
         except DateNotUnderstood as exc:
             return self.error(page_url, f"{label}: date {exc.message}", "date")
         summary_el = first(self.selectors.summary, element)
@@ -235,6 +237,7 @@ class Scraper:
             summary=text_of(summary_el) if summary_el is not None else "",
             image=image_of(image_el, base) if image_el is not None else None,
             categories=self._categories(element),
+            day_only=day_only,
         )
 
     def _categories(self, element: Element) -> tuple[str, ...]:
@@ -284,6 +287,21 @@ class Scraper:
                 unwanted.drop_tree()
         markup = lxml.html.tostring(body, encoding="unicode", with_tail=False)
         return sanitize_html(str(markup), base_url=base)
+
+
+def in_listing_order(items: Sequence[ListingItem]) -> list[ListingItem]:
+    """Items sharing a time (a day without a time of day) get one second each, counted up
+    from the lowest in the listing, so the feeds keep the site's order: newest first.
+
+    Counting from the bottom keeps the times stable when a newer post joins the top.
+    """
+    counts: dict[datetime, int] = {}
+    later: list[ListingItem] = []
+    for item in reversed(items):
+        step = counts.get(item.published, 0)
+        counts[item.published] = step + 1
+        later.append(replace(item, published=item.published + timedelta(seconds=step)))
+    return later[::-1]
 
 
 def site_name(url: str) -> str:

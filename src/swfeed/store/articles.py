@@ -161,7 +161,7 @@ class ArticleStore:
 
     def _insert(self, conn: Any, article: Article, now: datetime) -> None:
         stored = replace(article, updated=article.updated or article.published)
-        visible = max(now, article.published)
+        visible = max(now, article.shown_from)
         conn.execute(
             "INSERT INTO articles (id, source, data, content_hash, published, updated,"
             " first_seen, visible_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -185,7 +185,7 @@ class ArticleStore:
         previous = datetime.fromisoformat(row["updated"])
         updated = article.updated if article.updated and article.updated > previous else now
         stored = replace(article, updated=max(updated, article.published))
-        visible = max(datetime.fromisoformat(row["first_seen"]), article.published)
+        visible = max(datetime.fromisoformat(row["first_seen"]), article.shown_from)
         conn.execute(
             "UPDATE articles SET source = ?, data = ?, content_hash = ?, published = ?,"
             " updated = ?, visible_from = ?, removed = NULL WHERE id = ?",
@@ -249,6 +249,22 @@ class ArticleStore:
                 visible_from=datetime.fromisoformat(row["visible_from"]),
             )
             for row in self.db.conn.execute(sql, params)
+        ]
+
+    def visible_times(self, now: datetime) -> list[tuple[str, datetime, datetime]]:
+        """(id, published, updated) of every article visible at ``now``."""
+        rows = self.db.conn.execute(
+            "SELECT id, published, updated FROM articles"
+            " WHERE removed IS NULL AND visible_from <= ?",
+            (utc_text(now),),
+        )
+        return [
+            (
+                row["id"],
+                datetime.fromisoformat(row["published"]),
+                datetime.fromisoformat(row["updated"]),
+            )
+            for row in rows
         ]
 
     def get(self, article_id: str) -> Article | None:
