@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -82,7 +83,7 @@ def test_readers_in_every_zone_show_the_stories_own_day(public: Path, hours: int
     reader = timezone(timedelta(hours=hours))
     days = {}
     for entry in feed.entries:
-        moment = datetime(*entry.published_parsed[:6], tzinfo=UTC)
+        moment = datetime.fromtimestamp(calendar.timegm(entry.published_parsed), UTC)
         days[entry.title] = moment.astimezone(reader).date()
     assert days[
         "Resilient Leaders, Powerful Mentors: Women in Rwanda’s Security Institutions "
