@@ -6,8 +6,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 CONFIG ?= config/swfeed.yaml
-# The sample sends this week's issue whatever the weekday (named, so max_lateness does not apply).
-THIS_WEEK := $(shell date -u +%G-W%V)
+# The sample's stories run from 2018 to 8 January 2026, so `make run` shows the digest of
+# their last week, 2026-W02 (the stories of 5 and 8 January), filled in from the archive
+# (a week before the first issue takes the stories published in it; older ones are left
+# out as too old). A named period is sent however late.
+SAMPLE_WEEK = 2026-W02
 
 .PHONY: run serve test test-fast lint typecheck check clean
 
@@ -38,11 +41,13 @@ run: $(VENV)/.installed $(SECRET_FILE)
 	@$(SWFEED) publish
 	@echo "+ swfeed subscribers import config/subscribers.csv"
 	@$(SWFEED) subscribers import config/subscribers.csv
-	@echo "+ swfeed digest send --period $(THIS_WEEK)"
-	@$(SWFEED) digest send --period $(THIS_WEEK)
+	@echo "+ swfeed digest send --period $(SAMPLE_WEEK)"
+	@$(SWFEED) digest send --period $(SAMPLE_WEEK)
 	@echo "feeds: public/feeds/  digest archive: public/digest/  mail: var/outbox/new/"
 	@[ -n "$${SWFEED_UNSUBSCRIBE_SECRET:-}" ] || \
 	    echo "unsubscribe links are signed with the random secret in $(SECRET_FILE)"
+	@echo "swfeed itself: SWFEED_UNSUBSCRIBE_SECRET=\$$(cat $(SECRET_FILE)) .venv/bin/swfeed status" \
+	      "(README: Quick start)"
 
 serve: $(VENV)/.installed $(SECRET_FILE)
 	@$(SWFEED) serve

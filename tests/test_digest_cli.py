@@ -7,7 +7,7 @@ import email.policy
 import html
 import re
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -25,7 +25,7 @@ from swfeed.store import Database
 from swfeed.store.issues import IssueStore
 from tests.conftest import ROOT, SAMPLE_SECRET
 
-MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+MONDAY = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)  # the sample's 5 and 8 January stories are fresh
 
 
 def uncomment_digest(text: str) -> str:
@@ -48,7 +48,7 @@ def site(tmp_path: Path) -> Path:
     sample = (ROOT / "config" / "swfeed.yaml").read_text(encoding="utf-8")
     path = tmp_path / "config" / "swfeed.yaml"
     path.write_text(uncomment_digest(sample), encoding="utf-8")
-    with time_machine.travel(datetime(2026, 11, 20, 12, tzinfo=UTC), tick=False):
+    with time_machine.travel(MONDAY - timedelta(days=1), tick=False):
         assert main(["--config", str(path), "fetch"]) == 0
     return path
 
@@ -69,9 +69,14 @@ def test_preview_writes_three_files_and_freezes_nothing(
     with time_machine.travel(MONDAY, tick=False):
         assert main(["--config", str(site), "digest", "preview", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "issue:    2026-W48" in printed
-    assert "subject:  SecurityWomen weekly: 9 stories" in printed
-    assert "articles: 9" in printed
+    assert "issue:    2026-W03" in printed
+    assert "subject:  SecurityWomen weekly: 4 stories" in printed
+    assert "articles: 4" in printed
+    assert "left out: 5 (never offered to a later issue):" in printed
+    assert "2018-07-10  Rwanda to send all-woman peacekeeping force to South Sudan  [too_old:" in (
+        printed
+    )
+    assert "`digest freeze --period 2026-W03` would freeze this now" in printed
     assert " bytes" in printed
     for name in ("digest.html", "digest.txt", "digest.eml"):
         assert f"wrote     {out / name}" in printed
@@ -98,7 +103,7 @@ def test_preview_eml_is_a_complete_alternative_message(site: Path, tmp_path: Pat
     assert b"\r\n" in raw
     assert b"\n" not in raw.replace(b"\r\n", b"")
     assert message.get_content_type() == "multipart/alternative"
-    assert message["Subject"] == "SecurityWomen weekly: 9 stories"
+    assert message["Subject"] == "SecurityWomen weekly: 4 stories"
     assert message["To"] == SAMPLE_RECIPIENT
     parts = [part.get_content_type() for part in message.iter_parts()]
     assert parts == ["text/plain", "text/html"]
@@ -114,7 +119,7 @@ def test_preview_eml_has_the_list_headers(site: Path, tmp_path: Path) -> None:
     message = preview(site, tmp_path / "preview")
     assert message["List-Id"] == '"SecurityWomen weekly digest" <digest.www.securitywomen.org>'
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert message["Message-ID"].startswith("<swfeed.2026-W48.")
+    assert message["Message-ID"].startswith("<swfeed.2026-W03.")
     assert message["Message-ID"].endswith("@securitywomen.org>")
 
 
@@ -181,14 +186,14 @@ def test_build_freezes_the_week_and_writes_the_archive(
     with time_machine.travel(MONDAY, tick=False):
         assert main(["--config", str(site), "digest", "freeze"]) == 0
     printed = capsys.readouterr().out
-    page = site.parent.parent / "public" / "digest" / "2026-W48.html"
+    page = site.parent.parent / "public" / "digest" / "2026-W03.html"
     assert f"archive:  {page}" in printed
     assert page.is_file()
-    assert "online:   https://news.securitywomen.org/digest/2026-W48.html" in printed
+    assert "online:   https://news.securitywomen.org/digest/2026-W03.html" in printed
     before = page.read_bytes()
-    with time_machine.travel(datetime(2026, 11, 25, tzinfo=UTC), tick=False):
+    with time_machine.travel(datetime(2026, 1, 14, tzinfo=UTC), tick=False):
         assert main(["--config", str(site), "digest", "freeze"]) == 0
-    assert "frozen:   2026-11-23 09:00 UTC" in capsys.readouterr().out
+    assert "frozen:   2026-01-12 09:00 UTC" in capsys.readouterr().out
     assert page.read_bytes() == before
 
 
@@ -197,7 +202,7 @@ def test_build_of_an_empty_week_says_why(site: Path, capsys: pytest.CaptureFixtu
     with time_machine.travel(MONDAY, tick=False):
         main(["--config", str(site), "digest", "freeze"])
     capsys.readouterr()
-    with time_machine.travel(datetime(2026, 11, 30, 9, tzinfo=UTC), tick=False):
+    with time_machine.travel(datetime(2026, 1, 19, 9, tzinfo=UTC), tick=False):
         assert main(["--config", str(site), "digest", "freeze"]) == 0
     assert "no issue made (digest.skip_when_empty)" in capsys.readouterr().out
 

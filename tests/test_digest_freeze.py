@@ -59,13 +59,13 @@ def test_rerunning_never_changes_a_frozen_issue(tmp_path: Path, db: Database) ->
     changed = make_config(tmp_path, subject="Changed {{ count }}", intro="New intro")
     again = ensure_issue(changed, db, MONDAY + timedelta(days=2))
     assert again == first
-    assert preview_issue(changed, db, MONDAY + timedelta(days=3)) == first
+    assert preview_issue(changed, db, MONDAY + timedelta(days=3)).issue == first
 
 
 def test_preview_freezes_nothing(config: Config, db: Database) -> None:
     """A preview renders the issue but stores no issue and takes up no article."""
     store_articles(db, [make_article(1), make_article(2)], MONDAY - timedelta(days=1))
-    preview = preview_issue(config, db, MONDAY)
+    preview = preview_issue(config, db, MONDAY).issue
     assert len(preview.article_ids) == 2
     assert "Story number 2" in preview.html
     assert IssueStore(db).get("2026-W48") is None
@@ -139,6 +139,8 @@ def test_skipped_issue_hands_its_articles_to_the_next(config: Config, db: Databa
 def test_past_period_built_late_covers_up_to_its_end(config: Config, db: Database) -> None:
     """A period built after it ended stops at its end; later articles wait."""
     end = datetime(2026, 11, 30, tzinfo=LONDON)
+    store_articles(db, [make_article(3)], MONDAY - timedelta(days=8))
+    assert ensure_issue(config, db, MONDAY - timedelta(days=7)) is not None  # 2026-W47
     store_articles(db, [make_article(1)], end - timedelta(hours=1))
     store_articles(db, [make_article(2)], end + timedelta(hours=1))
     issue = ensure_issue(config, db, end + timedelta(days=2), "2026-W48")
@@ -148,17 +150,19 @@ def test_past_period_built_late_covers_up_to_its_end(config: Config, db: Databas
 
 
 def test_periods_older_than_the_newest_issue_are_refused(config: Config, db: Database) -> None:
-    """Issues are made in order: a week before the newest issue cannot be made any more."""
-    store_articles(db, [make_article(1)], MONDAY - timedelta(days=1))
+    """Issues are made in order: a week between two issues cannot be made any more."""
+    store_articles(db, [make_article(1)], MONDAY - timedelta(days=15))
+    ensure_issue(config, db, MONDAY - timedelta(days=14))
+    store_articles(db, [make_article(2)], MONDAY - timedelta(days=1))
     ensure_issue(config, db, MONDAY)
     with pytest.raises(DigestError, match="older than the newest issue, 2026-W48"):
-        ensure_issue(config, db, MONDAY, "2026-W46")
+        ensure_issue(config, db, MONDAY, "2026-W47")
 
 
 def test_future_period_is_refused(config: Config, db: Database) -> None:
-    """A week that has not started cannot be built or previewed."""
+    """A week that has not started cannot be frozen."""
     with pytest.raises(DigestError, match="has not started"):
-        preview_issue(config, db, MONDAY, "2026-W50")
+        ensure_issue(config, db, MONDAY, "2026-W50")
 
 
 def test_digest_not_configured_says_how_to_enable(tmp_path: Path, db: Database) -> None:

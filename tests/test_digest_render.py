@@ -360,7 +360,7 @@ def test_trim_to_fit_drops_the_oldest(tmp_path: Path) -> None:
     assert 1 < len(kept) < 40
     assert rendered.size <= 30_000
     assert [a.id for a in kept] == [a.id for a in reversed(articles)][: len(kept)]
-    assert len(rendered.selection.left_out) == 40 - len(kept)
+    assert len(rendered.selection.trimmed) == 40 - len(kept)
     bigger = render_issue(config, select_articles(articles, len(kept) + 1), PERIOD, CUTOFF)
     assert bigger.size > 30_000
 

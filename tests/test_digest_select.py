@@ -40,11 +40,15 @@ def test_empty_selection_has_no_featured_story() -> None:
     assert selection.articles == selection.left_out == ()
 
 
-def test_keep_newest_moves_the_oldest_to_left_out() -> None:
-    """Trimming keeps the newest and puts the dropped ones before earlier left-outs."""
+def test_keep_newest_moves_the_oldest_to_trimmed() -> None:
+    """Trimming keeps the newest; the dropped ones are trimmed, the capped ones stay over."""
     selection = keep_newest(select_articles([make_article(n) for n in range(1, 6)], 4), 2)
     assert [a.id[-1] for a in selection.articles] == ["5", "4"]
-    assert [a.id[-1] for a in selection.left_out] == ["3", "2", "1"]
+    assert [a.id[-1] for a in selection.trimmed] == ["3", "2"]
+    assert [a.id[-1] for a in selection.left_out] == ["1"]
+    assert selection.more == 3
+    reasons = {key[-1]: value for key, value in selection.reasons().items()}
+    assert reasons == {"3": "too_big", "2": "too_big", "1": "over_cap"}
 
 
 def test_groups_follow_their_newest_story_with_uncategorised_last() -> None:

@@ -93,7 +93,7 @@ def test_status_of_a_missing_issue_is_refused(db: Database) -> None:
     """Setting the status of an issue that does not exist names the fix."""
     with pytest.raises(StoreError, match="no digest issue 2026-W48") as caught:
         IssueStore(db).set_status("2026-W48", "sent", NOW)
-    assert "digest build" in caught.value.hint
+    assert "digest freeze" in caught.value.hint
 
 
 def test_previous_cutoff_is_the_issue_before(db: Database) -> None:
@@ -109,7 +109,7 @@ def test_untaken_skips_articles_an_issue_took_up(db: Database) -> None:
     """Articles shown or left out by an issue are no longer candidates."""
     store_articles(db, [make_article(n) for n in (1, 2, 3)], NOW - timedelta(days=1))
     store = IssueStore(db)
-    store.create(issue(ids=(make_article(3).id,)), left_out=[make_article(1).id])
+    store.create(issue(ids=(make_article(3).id,)), left_out={make_article(1).id: "over_cap"})
     assert [a.id for a in store.untaken(NOW)] == [make_article(2).id]
 
 

@@ -63,6 +63,9 @@ def make_config(
         "output": {"path": "public", **(output or {})},
         "digest": {
             "postal_address": "SecurityWomen\n1 Example Street\nLondon EC1A 1AA",
+            # the test stories are dated January 2026 and issues made all year: every one
+            # counts as fresh unless a test asks for digest.max_age itself
+            "max_age": "1000w",
             **digest,
         },
     }

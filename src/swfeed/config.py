@@ -428,6 +428,12 @@ class DigestConfig(_Model):
         "count, period (2026-W48), label (Week 48, 2026), date, featured (top story title).",
     )
     max_articles: Int = Field(12, ge=1, le=100, description="Most articles in one issue.")
+    max_age: Duration = Field(
+        timedelta(days=14),
+        description="An issue takes only articles published at most this long before its "
+        "cutoff; older ones stay in the feeds and are left out for good (too_old), so a "
+        "first issue or a new source never mails the back catalogue.",
+    )
     group_by_category: Bool = Field(False, description="Group the articles by category.")
     skip_when_empty: Bool = Field(True, description="Send no issue when nothing is new.")
     trim_to_fit: Bool = Field(

@@ -6,10 +6,11 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from swfeed import pipeline
 from swfeed.cli import PERIOD_HELP, Subparsers, add_command, load, utc_now
@@ -17,9 +18,11 @@ from swfeed.cli.sendreport import ProgressBar, print_plan, print_run
 from swfeed.config import Config
 from swfeed.digest.archive import archive_folder
 from swfeed.digest.due import Action
-from swfeed.digest.freeze import ensure_issue, preview_issue
+from swfeed.digest.freeze import LeftOutLine, Plan, ensure_issue, preview_issue
+from swfeed.digest.periods import date_range
 from swfeed.digest.preview import write_preview
 from swfeed.digest.render import sent_size
+from swfeed.digest.select import LEFT_OUT
 from swfeed.digest.settings import digest_settings
 from swfeed.errors import EXIT_OK, EXIT_RUNTIME
 from swfeed.mailinglist.addresses import normalize_address
@@ -132,12 +135,17 @@ def _register_send(commands: Subparsers) -> None:
     send.set_defaults(handler=cmd_send)
 
 
-def describe(issue: DigestIssue) -> list[str]:
-    """The lines preview and freeze print about an issue."""
+def describe(issue: DigestIssue, plan: Plan | None = None) -> list[str]:
+    """The lines preview and freeze print about an issue (``plan``: how it was chosen)."""
     left_out = issue.left_out
     more = f" ({left_out} more left out: over max_articles or the size budget)" if left_out else ""
+    window = f"articles visible up to {issue.cutoff:%Y-%m-%d %H:%M} UTC"
+    if plan is not None and plan.backfill:
+        window = f"a backfill: the articles published {date_range(issue.period)}"
+    elif plan is not None and plan.coming:
+        window = f"a coming week, as things stand at {issue.cutoff:%Y-%m-%d %H:%M} UTC"
     return [
-        f"issue:    {issue.period} (articles visible up to {issue.cutoff:%Y-%m-%d %H:%M} UTC)",
+        f"issue:    {issue.period} ({window})",
         f"subject:  {issue.subject}",
         f"articles: {len(issue.article_ids)}{more}",
         f"html:     {len(issue.html.encode('utf-8')):,} bytes "
@@ -156,18 +164,35 @@ def session(args: argparse.Namespace) -> Iterator[tuple[Config, Database, dateti
 
 def cmd_preview(args: argparse.Namespace) -> int:
     with session(args) as (config, db, now):
-        issue = preview_issue(config, db, now, args.period)
-        frozen = IssueStore(db).get(issue.period) is not None
+        shown = preview_issue(config, db, now, args.period)
+    issue = shown.issue
     files = write_preview(config, issue, args.out, now)
-    print("\n".join(describe(issue)))
-    if frozen:
+    print("\n".join(describe(issue, shown.plan)))
+    print("\n".join(left_out_lines(shown.left_out, config.site.zone)))
+    if shown.frozen:
         print(f"note:     {issue.period} is frozen: this is exactly what recipients get")
-    elif not issue.article_ids and config.digest and config.digest.skip_when_empty:
-        print("note:     nothing new, so no issue would be sent (digest.skip_when_empty)")
+    elif shown.refusal:
+        print(
+            f"note:     `digest freeze --period {issue.period}` would freeze nothing now: "
+            f"{shown.refusal}"
+        )
+    else:
+        print(f"note:     `digest freeze --period {issue.period}` would freeze this now")
     print(f"note:     {files.note}")
     for path in (files.html, files.text, files.eml):
         print(f"wrote     {path}")
     return EXIT_OK
+
+
+def left_out_lines(left_out: Sequence[LeftOutLine], zone: ZoneInfo) -> list[str]:
+    """The articles an issue takes up without showing them, each with the reason."""
+    if not left_out:
+        return []
+    lines = [f"left out: {len(left_out)} (never offered to a later issue):"]
+    for line in left_out:
+        day = f"{line.published.astimezone(zone):%Y-%m-%d}" if line.published else "????-??-??"
+        lines.append(f"  {day}  {line.title}  [{line.reason}: {LEFT_OUT[line.reason]}]")
+    return lines
 
 
 def cmd_freeze(args: argparse.Namespace) -> int:
@@ -219,7 +244,7 @@ def _dry_run(config: Config, db: Database, now: datetime, period: str | None) ->
         verb = "record it skipped" if due.decision.action is Action.SKIP else "do nothing"
         print(f"issue {due.period}: a send would {verb}: {due.decision.reason}")
         return EXIT_OK
-    issue = preview_issue(config, db, now, due.period)
+    issue = preview_issue(config, db, now, due.period).issue
     print_plan(plan(config, db, issue, now), sys.stdout)
     if IssueStore(db).get(issue.period) is None:
         print("  (not frozen yet: `swfeed digest send` freezes it first; it may differ")

@@ -28,6 +28,7 @@ from swfeed.digest.periods import period_label
 from swfeed.digest.views import archive_url, issue_date
 from swfeed.feeds.build import stylesheet_url
 from swfeed.feeds.directory import index_url as feeds_index_url
+from swfeed.feeds.times import Times, distinct_times
 from swfeed.feeds.values import clean_text, rfc3339, to_uri
 from swfeed.feeds.xmlout import NS_ATOM, NS_XML, add, qname, serialize
 from swfeed.models import (
@@ -153,18 +154,20 @@ def issues_feed(config: Config, issues: Sequence[ListedIssue], updated: datetime
         add(root, qname(NS_ATOM, "link"), rel=rel, type=kind, href=to_uri(url))
     author = add(root, qname(NS_ATOM, "author"))
     add(author, qname(NS_ATOM, "name"), clean_text(config.site.author.name))
+    made = ((item.period, Times(item.issue.created, item.issue.created)) for item in issues)
+    shown = distinct_times(made)  # issues frozen in one second (a backfill run) differ
     for item in issues:
-        _feed_entry(add(root, qname(NS_ATOM, "entry")), item)
+        _feed_entry(add(root, qname(NS_ATOM, "entry")), item, shown[item.period])
     return serialize(root, stylesheet_url(config))
 
 
-def _feed_entry(entry: etree._Element, item: ListedIssue) -> None:
+def _feed_entry(entry: etree._Element, item: ListedIssue, times: Times) -> None:
     atom = NS_ATOM
     add(entry, qname(atom, "id"), to_uri(item.url))
     add(entry, qname(atom, "title"), clean_text(item.subject))
     add(entry, qname(atom, "link"), rel="alternate", type="text/html", href=to_uri(item.url))
-    add(entry, qname(atom, "published"), rfc3339(item.issue.created))
-    add(entry, qname(atom, "updated"), rfc3339(item.issue.created))
+    add(entry, qname(atom, "published"), rfc3339(times.published))
+    add(entry, qname(atom, "updated"), rfc3339(times.updated))
     links = "".join(
         f'<li><a href="{html.escape(to_uri(h.url))}">{html.escape(h.title)}</a></li>'
         for h in item.headlines

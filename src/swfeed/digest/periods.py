@@ -66,7 +66,8 @@ def cutoff_of(period: str, zone: ZoneInfo, now: datetime) -> datetime:
     if now < start:
         raise DigestError(
             f"the period {period} has not started yet (it starts {start.isoformat()})",
-            hint="Leave out --period to use the current week, or name a week that has begun.",
+            hint="Leave out --period to use the current week, or name a week that has begun "
+            "(`swfeed digest preview --period` also shows a coming week).",
         )
     return min(now, end)
 

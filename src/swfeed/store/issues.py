@@ -15,7 +15,7 @@ from __future__ import annotations
 import builtins
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -54,6 +54,16 @@ class SkippedPeriod:
     due: datetime
     decided: datetime
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """An article an issue took up without showing it; ``reason`` is None when recorded
+    before reasons were (over the cap or trimmed), ``article`` None if it is gone."""
+
+    article_id: str
+    reason: str | None
+    article: Article | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,13 +196,36 @@ class IssueStore:
         rows = self.db.conn.execute(_UNTAKEN, (utc_text(cutoff),))
         return [Article.from_json_dict(json.loads(row["data"])) for row in rows]
 
-    def create(self, issue: DigestIssue, left_out: Sequence[str] = ()) -> DigestIssue:
+    def oldest_period(self) -> str | None:
+        """The oldest period with an issue (the first issue ever made), or None."""
+        row = self.db.conn.execute("SELECT min(period) FROM issues").fetchone()
+        return str(row[0]) if row[0] is not None else None
+
+    def left_out(self, period: str) -> builtins.list[LeftOut]:
+        """The articles ``period``'s issue took up without showing, and why."""
+        rows = self.db.conn.execute(
+            "SELECT t.article_id, t.reason, a.data FROM issue_articles t"
+            " LEFT JOIN articles a ON a.id = t.article_id"
+            " WHERE t.period = ? AND t.position IS NULL ORDER BY a.published DESC, t.article_id",
+            (period,),
+        )
+        return [
+            LeftOut(
+                row["article_id"],
+                row["reason"],
+                Article.from_json_dict(json.loads(row["data"])) if row["data"] else None,
+            )
+            for row in rows
+        ]
+
+    def create(self, issue: DigestIssue, left_out: Mapping[str, str] | None = None) -> DigestIssue:
         """Freeze ``issue`` and return it as stored; an existing period is never overwritten.
 
-        ``left_out`` are the ids the issue considered but did not show (over the cap, or
-        trimmed to fit): they count as taken up too. Raises ``IssueConflict`` when another
-        issue took up one of the articles meanwhile.
+        ``left_out`` maps the ids the issue took up without showing them (over the cap,
+        trimmed to fit, too old) to the reason: they count as taken up too. Raises
+        ``IssueConflict`` when another issue took up one of the articles meanwhile.
         """
+        left_out = left_out or {}
         with self.db.write() as conn:
             exists = conn.execute("SELECT 1 FROM issues WHERE period = ?", (issue.period,))
             if exists.fetchone() is None:
@@ -211,7 +244,7 @@ class IssueStore:
             )
 
     def _insert(
-        self, conn: sqlite3.Connection, issue: DigestIssue, left_out: Sequence[str]
+        self, conn: sqlite3.Connection, issue: DigestIssue, left_out: Mapping[str, str]
     ) -> None:
         previous = issue.previous_cutoff
         conn.execute(
@@ -231,11 +264,12 @@ class IssueStore:
                 _extra_json(issue),
             ),
         )
-        rows: builtins.list[tuple[str, str, int | None]]
-        rows = [(issue.period, i, n) for n, i in enumerate(issue.article_ids)]
-        rows += [(issue.period, i, None) for i in left_out]
+        rows: builtins.list[tuple[str, str, int | None, str | None]]
+        rows = [(issue.period, i, n, None) for n, i in enumerate(issue.article_ids)]
+        rows += [(issue.period, i, None, reason) for i, reason in left_out.items()]
         conn.executemany(
-            "INSERT INTO issue_articles (period, article_id, position) VALUES (?, ?, ?)", rows
+            "INSERT INTO issue_articles (period, article_id, position, reason) VALUES (?, ?, ?, ?)",
+            rows,
         )
 
     def set_status(self, period: str, status: str, now: datetime, note: str | None = None) -> None:
@@ -252,5 +286,5 @@ class IssueStore:
         if cursor.rowcount == 0:
             raise StoreError(
                 f"there is no digest issue {period}",
-                hint="Run `swfeed digest build` to create it first.",
+                hint="Run `swfeed digest freeze` to create it first.",
             )

@@ -218,4 +218,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE deliveries ADD COLUMN topics TEXT NOT NULL DEFAULT '';
     """,
+    # 10: why an issue took an article up without showing it: over_cap, too_big (dropped to
+    # fit the size budget) or too_old (published more than digest.max_age before the
+    # cutoff). NULL for shown articles, and for left-out ones recorded before this.
+    """
+    ALTER TABLE issue_articles ADD COLUMN reason TEXT;
+    """,
 )
