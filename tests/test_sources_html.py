@@ -47,6 +47,7 @@ def example_source(kind: str) -> dict[str, Any]:
 
 
 def serve_wix(server: FixtureServer) -> None:
+    server.serve("/blog-feed.xml", fixture("wix/blog-feed.xml", "application/rss+xml"))
     server.serve("/news", fixture("wix/news.html"))
     server.serve("/news/page/2", fixture("wix/news-page-2.html"))
     for page in (DATA / "wix" / "post").glob("*.html"):
@@ -55,7 +56,13 @@ def serve_wix(server: FixtureServer) -> None:
 
 def source(server: FixtureServer, path: str = "/news", **overrides: Any) -> HtmlSource:
     """The sample html source, pointed at ``path`` on the fixture server."""
-    entry = {**example_source("html"), "url": server.url(path), "http": FAST_HTTP, "max_pages": 1}
+    entry = {
+        **example_source("html"),
+        "url": server.url(path),
+        "change_feed": server.url("/blog-feed.xml"),
+        "http": FAST_HTTP,
+        "max_pages": 1,
+    }
     entry.update(overrides)
     config = make_config(entry)
     assert isinstance(config.sources[0], HtmlSourceConfig)
@@ -97,7 +104,7 @@ def test_listing_items_become_articles(server: FixtureServer) -> None:
     assert rwanda.published == datetime(2026, 1, 8, 12, 0, 2, tzinfo=UTC)
     assert rwanda.day_only
     assert rwanda.summary.startswith("Women have been central to Rwanda’s peacebuilding")
-    assert rwanda.categories == ("NEWS", "News")
+    assert rwanda.categories == ("News",)  # the page's NEWS and the config's News
     assert rwanda.image is not None
     assert rwanda.image.url.endswith("/kigali.jpg")  # the lazy data-src, not the data: GIF
     assert rwanda.image.alt == "Women at a community meeting in Kigali"
@@ -123,7 +130,7 @@ def test_article_pages_add_body_credit_and_full_story(server: FixtureServer) -> 
     assert wps.external_url.startswith("https://peacekeeping.un.org/en/wps-in-peacekeeping")
     assert wps.external_source == "peacekeeping.un.org"
     assert "<p>A recent Women Peace and Security (WPS) Office" in wps.body_html
-    assert "To read the full story, see" in wps.body_html
+    assert "To read the full story" not in wps.body_html  # the link is not repeated
     assert "Share on Facebook" not in wps.body_html  # selectors.remove
     assert "<figcaption>Photo MONUSCO/Kevin Jordan</figcaption>" in wps.body_html
 
@@ -139,6 +146,8 @@ def test_pagination_stops_at_max_pages(server: FixtureServer) -> None:
 
 def test_failed_article_page_is_reported_and_its_item_left_out(server: FixtureServer) -> None:
     """A 404 article page is an error naming its URL; its item waits for the next fetch."""
+    server.serve("/post/the-continuing-challenge-of-violence-against-women-in-rwanda", status(404))
+    server.serve("/post/winnie-s-story-choosing-policing-as-my-career", status(404))
     result = fetch(source(server, max_items=5))
     assert len(result.articles) == 3
     assert "/post/the-continuing-challenge" not in " ".join(a.url for a in result.articles)
@@ -153,7 +162,7 @@ def test_failed_article_page_keeps_the_stored_body(server: FixtureServer, tmp_pa
     page = (DATA / "wix" / "news.html").read_bytes()
     server.serve("/news", sequence(body(page), body(page + b"<!-- edited -->")))
     server.serve(WPS, sequence(fixture(f"wix{WPS}.html"), status(500)))
-    src = source(server, max_items=3)
+    src = source(server, max_items=3, change_feed=None)
     store = ArticleStore(Database(tmp_path / "store.sqlite3"))
     first = fetch(src)
     store.apply_fetch(src.name, first.articles, [], first.state, NOW)
@@ -199,15 +208,23 @@ def test_article_page_without_body_leaves_its_item_out(server: FixtureServer) ->
 
 
 def test_article_page_without_credit_still_publishes(server: FixtureServer) -> None:
-    """An optional article selector (credit) matching nothing is reported; the item publishes."""
+    """A post without a credit (an optional part) publishes, and is no problem."""
     text = (DATA / f"wix{WPS}.html").read_text(encoding="utf-8")
     server.serve(WPS, body(text.replace('data-hook="image-caption"', 'data-hook="caption"')))
     result = fetch(source(server, max_items=3))
     wps = next(a for a in result.articles if a.url == server.url(WPS))
     assert "A recent Women Peace and Security (WPS) Office" in wps.body_html
+    assert result.errors == []
+    assert server.url("/news") in result.state["pages"]
+
+
+def test_credit_selector_matching_on_no_article_page_is_reported(server: FixtureServer) -> None:
+    """An optional article selector that matches on none of the pages read: one problem."""
+    result = fetch(source(server, max_items=3, selectors=_selectors(credit=".photo-credit")))
     [error] = result.errors
     assert "selectors.credit" in str(error)
-    assert server.url("/news") in result.state["pages"]
+    assert "none of the 3 article pages" in str(error) or "any of the 3 article pages" in str(error)
+    assert len(result.articles) == 3
 
 
 def test_broken_listing_cards_do_not_block_saving_validators(server: FixtureServer) -> None:
@@ -386,6 +403,11 @@ def test_invalid_css_selector_is_a_config_error() -> None:
 def _listing_selectors() -> dict[str, Any]:
     """The sample selectors without the article-page ones (for follow_links: false)."""
     selectors = dict(example_source("html")["selectors"])
-    for name in ("body", "credit", "full_story"):
+    for name in ("body", "credit", "full_story_text"):
         selectors.pop(name)
     return selectors
+
+
+def _selectors(**changes: Any) -> dict[str, Any]:
+    """The sample selectors with ``changes``."""
+    return {**example_source("html")["selectors"], **changes}

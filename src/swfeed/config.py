@@ -8,10 +8,11 @@ path and the fix (see ``yamlfile``).
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -280,6 +281,13 @@ class HtmlSelectors(_Model):
         description="Selector of the external 'read the full story' link on the article page "
         "(needs follow_links).",
     )
+    full_story_text: str | None = Field(
+        None,
+        min_length=1,
+        description="Instead of full_story: words of the full-story link's text, or of the "
+        "paragraph it is in, e.g. 'full story' (any case; needs follow_links). The link's "
+        "paragraph is dropped from the body.",
+    )
     remove: list[CssSelector] = Field(
         default_factory=list,
         description="Selectors of parts of the body to drop (share buttons, ads, ...).",
@@ -305,19 +313,30 @@ class HtmlSourceConfig(_Model):
     categories: list[str] = Field(
         default_factory=list, description="Categories given to every item of this source."
     )
+    change_feed: HttpUrl | None = Field(
+        None,
+        description="A feed that changes when the listing does (on Wix: <site>/blog-feed.xml, "
+        "the newest posts): asked first, with conditional GET; the listing is scraped only "
+        "when the feed's posts changed.",
+    )
     http: HttpOptions = Field(default_factory=HttpOptions, description="Fetching limits.")
 
     @model_validator(mode="after")
     def _article_selectors_need_follow_links(self) -> HtmlSourceConfig:
         wanted = [
             name
-            for name in ("body", "credit", "full_story")
+            for name in ("body", "credit", "full_story", "full_story_text")
             if getattr(self.selectors, name) is not None
         ]
         if wanted and not self.follow_links:
             names = ", ".join(f"selectors.{name}" for name in wanted)
             raise ValueError(
                 f"{names} read the article pages: set follow_links: true (or remove them)"
+            )
+        if self.selectors.full_story and self.selectors.full_story_text:
+            raise ValueError(
+                "give either selectors.full_story (a CSS selector) or selectors.full_story_text "
+                "(words of the link), not both"
             )
         return self
 
@@ -832,6 +851,20 @@ class Config(_Model):
                 raise ValueError(f"two sources are named {source.name!r}; names must be unique")
             seen.add(source.name)
         return self
+
+    def check_source_names(self, names: Sequence[str]) -> None:
+        """Raise a ``ConfigError`` (exit 2) naming an unknown source and the known ones."""
+        known = [source.name for source in self.sources]
+        for name in names:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                guess = f"Did you mean {close[0]!r}? " if close else ""
+                raise ConfigError(
+                    f"no source is named {name!r}",
+                    location=Location(self.source_file) if self.source_file else None,
+                    key="--source",
+                    hint=f"{guess}The sources are: {', '.join(known)}.",
+                )
 
     @property
     def output_base_url(self) -> str:

@@ -21,7 +21,7 @@ from swfeed.errors import SourceError, SwfeedError
 from swfeed.feeds import WriteReport, feed_times, load_feed_articles, write_feeds
 from swfeed.feeds.build import changed_feed_urls
 from swfeed.feeds.directory import write_directory
-from swfeed.sources import UNLIMITED, WorkBudget, build_source
+from swfeed.sources import UNLIMITED, FetchResult, WorkBudget, build_source
 from swfeed.sources.content import media_files
 from swfeed.sources.http import FetchError, FetchSession, backoff_delay
 from swfeed.store import Database
@@ -139,21 +139,58 @@ def fetch_source(
     return report
 
 
+def source_error(name: str, exc: Exception) -> SwfeedError:
+    """A whole source's failure as the error to report."""
+    if isinstance(exc, SwfeedError):
+        return exc
+    if isinstance(exc, OSError):
+        return SourceError(name, str(exc))
+    error = SourceError(
+        name,
+        f"unexpected {type(exc).__name__}: {exc}",
+        hint="This is a bug in swfeed; run with --debug and report the traceback.",
+    )
+    error.__cause__ = exc
+    return error
+
+
+@dataclass
+class DryRun:
+    """What one source gave when loaded in full without storing anything."""
+
+    name: str
+    result: FetchResult | None = None
+    error: SwfeedError | None = None
+
+
+def dry_run(config: Config, now: datetime, only: Sequence[str] = ()) -> list[DryRun]:
+    """Load every source (or those named in ``only``) in full, as ``fetch --force`` would,
+    and store nothing: for ``check`` and ``fetch --dry-run``. The store, if there is one,
+    is only read (for the ids it remembers)."""
+    session = FetchSession.for_config(config)
+    db = Database.read_only(config.store.path)
+    runs: list[DryRun] = []
+    try:
+        for source_config in config.sources:
+            if only and source_config.name not in only:
+                continue
+            state = ArticleStore(db).source_status(source_config.name).state if db else {}
+            try:
+                source = build_source(source_config, config, session)
+                runs.append(DryRun(source_config.name, source.fetch(state, now, force=True)))
+            except Exception as exc:  # one source's failure never stops the others
+                runs.append(DryRun(source_config.name, error=source_error(source_config.name, exc)))
+    finally:
+        if db is not None:
+            db.close()
+    return runs
+
+
 def _record_failure(
     name: str, exc: Exception, failures: int, articles: ArticleStore, now: datetime
 ) -> SwfeedError:
     """Record a whole source's failure with its backoff; the error to report."""
-    if isinstance(exc, SwfeedError):
-        error = exc
-    elif isinstance(exc, OSError):
-        error = SourceError(name, str(exc))
-    else:
-        error = SourceError(
-            name,
-            f"unexpected {type(exc).__name__}: {exc}",
-            hint="This is a bug in swfeed; run with --debug and report the traceback.",
-        )
-        error.__cause__ = exc
+    error = source_error(name, exc)
     delay = backoff_delay(failures + 1)
     if isinstance(exc, FetchError) and exc.retry_after:
         delay = max(delay, timedelta(seconds=exc.retry_after))  # capped by the client

@@ -6,17 +6,17 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from swfeed import configdoc, pipeline
 from swfeed.cli import Subparsers, add_command, load, utc_now
-from swfeed.config import Config, ContentSourceConfig, SourceConfig, json_schema
+from swfeed.config import Config, ContentSourceConfig, json_schema
 from swfeed.errors import EXIT_OK, EXIT_RUNTIME
 from swfeed.feeds import WriteReport, autodiscovery_tags
 from swfeed.feeds.directory import index_url
-from swfeed.sources import build_source
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore, SourceStatus
 from swfeed.websub import HubReport
@@ -37,7 +37,11 @@ def register(subparsers: Subparsers) -> None:
         subparsers,
         "fetch",
         "load new and changed articles from the sources into the store",
-        examples=["swfeed fetch", "swfeed fetch --source site-news --force"],
+        examples=[
+            "swfeed fetch",
+            "swfeed fetch --source site-news --force",
+            "swfeed fetch --source site-news --dry-run",
+        ],
     )
     fetch.add_argument(
         "--source", metavar="NAME", action="append", default=[], help="only this source"
@@ -47,6 +51,12 @@ def register(subparsers: Subparsers) -> None:
         action="store_true",
         help="fetch everything again: ignore a failing source's backoff, the saved validators "
         "(no conditional GET) and the record of unchanged files",
+    )
+    fetch.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="fetch in full and print, per item, what each selector found (and what matched "
+        "nothing); store nothing",
     )
     fetch.set_defaults(handler=cmd_fetch)
     build = add_command(
@@ -88,37 +98,35 @@ def cmd_check(args: argparse.Namespace) -> int:
     for warning in host_warnings(config):
         print(_indent(f"warning: {warning}", "  "))
     now = utc_now()
-    db = Database.read_only(config.store.path)
+    statuses = stored_statuses(config)
     failed = False
-    for source_config in config.sources:
-        state: dict[str, Any] = {}
-        if db is not None:
-            status = ArticleStore(db).source_status(source_config.name)
-            print_backoff(status, now)
-            state = status.state
-        failed = not check_source(source_config, config, now, state) or failed
-    if db is not None:
-        db.close()
+    for run in pipeline.dry_run(config, now):
+        if run.name in statuses:
+            print_backoff(statuses[run.name], now)
+        failed = not print_check(run, config) or failed
     return EXIT_RUNTIME if failed else EXIT_OK
 
 
-def check_source(
-    source_config: SourceConfig, config: Config, now: datetime, state: dict[str, Any]
-) -> bool:
-    """Load one source in full without storing anything; print what it gave. True when clean.
+def stored_statuses(config: Config) -> dict[str, SourceStatus]:
+    """What the store (if any) records of each source; nothing is created or written."""
+    with Database.read_only(config.store.path) or nullcontext() as db:
+        if db is None:
+            return {}
+        return {s.name: ArticleStore(db).source_status(s.name) for s in config.sources}
 
-    ``state`` is what the store remembers of the source (its articles' ids).
-    """
+
+def print_check(run: pipeline.DryRun, config: Config) -> bool:
+    """One source's line in ``check``, its problems and files without ids. True when clean."""
     from swfeed.sources.content import files_without_id
 
-    try:
-        result = build_source(source_config, config).fetch(state, now, force=True)
-    except Exception as exc:  # every failure is reported, none is fatal
-        print(f"  {source_config.name}: FAILED: {exc}")
+    if run.result is None:
+        print(f"  {run.name}: FAILED: {run.error}")
         return False
-    print(f"  {source_config.name}: {len(result.articles)} articles, {len(result.errors)} problems")
+    result = run.result
+    print(f"  {run.name}: {len(result.articles)} articles, {len(result.errors)} problems")
     for problem in result.errors:
         print(_indent(str(problem), "    "))
+    source_config = next(s for s in config.sources if s.name == run.name)
     if isinstance(source_config, ContentSourceConfig):
         print_missing_ids(files_without_id(result.state), source_config.path)
     return not result.errors
@@ -148,6 +156,13 @@ def print_backoff(status: SourceStatus, now: datetime) -> None:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     config = load(args)
+    config.check_source_names(args.source)
+    if args.dry_run:
+        from swfeed.cli.dryrun import print_dry_run
+
+        runs = pipeline.dry_run(config, utc_now(), args.source)
+        print_dry_run(runs, sys.stdout)
+        return EXIT_RUNTIME if any(run.error for run in runs) else EXIT_OK
     with Database(config.store.path) as db:
         reports = pipeline.fetch(config, db, utc_now(), args.source, args.force)
     print_fetch(reports, sys.stdout)

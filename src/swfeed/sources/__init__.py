@@ -26,15 +26,26 @@ if TYPE_CHECKING:
 SourceState = dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class ItemTrace:
+    """What each selector of a scraped item found, for ``swfeed fetch --dry-run``:
+    (selector name, what it gave), the value None when it matched nothing."""
+
+    url: str
+    found: tuple[tuple[str, str | None], ...]
+
+
 @dataclass
 class FetchResult:
-    """What one fetch of one source produced."""
+    """What one fetch of one source produced (``trace``: per article, what each selector
+    found, for sources that scrape)."""
 
     articles: list[Article] = field(default_factory=list)
     removed_ids: list[str] = field(default_factory=list)
     errors: list[SwfeedError] = field(default_factory=list)
     state: SourceState = field(default_factory=dict)
     not_modified: bool = False
+    trace: list[ItemTrace] = field(default_factory=list)
 
 
 class WorkBudget:

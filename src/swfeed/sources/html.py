@@ -22,7 +22,9 @@ from datetime import datetime
 from swfeed.config import Config, HtmlSourceConfig
 from swfeed.errors import SourceError, SwfeedError
 from swfeed.models import Article
-from swfeed.sources import FetchResult, SourceState
+from swfeed.sources import FetchResult, ItemTrace, SourceState
+from swfeed.sources.categories import merge_categories
+from swfeed.sources.changefeed import changed_posts
 from swfeed.sources.http import (
     FetchError,
     FetchSession,
@@ -31,7 +33,7 @@ from swfeed.sources.http import (
     fetch_if_changed,
 )
 from swfeed.sources.netguard import AddressPolicy
-from swfeed.sources.pages import Page, state_with
+from swfeed.sources.pages import Page, Validators, page_validators, state_with
 from swfeed.sources.scrape import (
     ArticlePage,
     Compiled,
@@ -66,19 +68,36 @@ class HtmlSource(RemoteSource[HtmlSourceConfig]):
         )
 
     def fetch(self, state: SourceState, now: datetime, *, force: bool = False) -> FetchResult:
-        """Load the listing; ``not_modified`` when its first page did not change."""
+        """Load the listing; ``not_modified`` when the change feed's posts or the listing's
+        first page did not change."""
         url = str(self.source_config.url)
         harvest = Harvest()
+        trusted = self.trusts(state, force)
+        pages: dict[str, Validators] = {}
         with self.fetcher.client() as client:
-            first = fetch_if_changed(client, url, state, ACCEPT_HTML, force=force)
+            signal = self.source_config.change_feed
+            if signal is not None:
+                mark = changed_posts(client, str(signal), state, self.zone, now, trusted=trusted)
+                if mark is None:
+                    return FetchResult(not_modified=True, state=state)
+                pages[str(signal)] = mark
+            first = fetch_if_changed(client, url, state, ACCEPT_HTML, trusted=trusted)
             if first is None:
-                return FetchResult(not_modified=True, state=state)
+                pages[url] = page_validators(state, url) or Validators()
+                return FetchResult(not_modified=True, state=state_with(pages, self.fingerprint))
+            read: list[ArticlePage] = []
             for item in self._listing(client, first, now, harvest):
-                article = self._article(client, item, harvest)
-                if article is not None:
-                    harvest.articles.append(article)
-        new_state = state_with({url: first.validators}) if harvest.complete else {}
-        return FetchResult(articles=harvest.articles, errors=harvest.errors, state=new_state)
+                parts = self._article_parts(client, item, harvest)
+                if parts is not None:
+                    article = self._article(item, parts)
+                    harvest.add(article, self.scraper.trace(item, parts, article))
+                    read += [parts] if self.source_config.follow_links else []
+            harvest.errors += self.scraper.optional_page_misses(read, url)
+        pages[url] = first.validators
+        new_state = state_with(pages, self.fingerprint) if harvest.complete else {}
+        return FetchResult(
+            articles=harvest.articles, errors=harvest.errors, state=new_state, trace=harvest.trace
+        )
 
     def _text(self, page: Page) -> str:
         if page.media_type not in HTML_TYPES:
@@ -125,14 +144,16 @@ class HtmlSource(RemoteSource[HtmlSourceConfig]):
             raise SourceError(self.name, f"{error.location}: {error.message}", error.hint)
         return error
 
-    def _article(self, client: HttpClient, item: ListingItem, harvest: Harvest) -> Article | None:
-        """The item as an article; None when its article page failed (left for next time)."""
-        parts = ArticlePage()
-        if self.source_config.follow_links:
-            found = self._article_page(client, item.url, harvest)
-            if found is None:
-                return None
-            parts = found
+    def _article_parts(
+        self, client: HttpClient, item: ListingItem, harvest: Harvest
+    ) -> ArticlePage | None:
+        """What the item's article page adds; None when it failed (left for next time)."""
+        if not self.source_config.follow_links:
+            return ArticlePage()
+        return self._article_page(client, item.url, harvest)
+
+    def _article(self, item: ListingItem, parts: ArticlePage) -> Article:
+        """The listing item and its article page's parts as an article."""
         image = item.image or parts.image
         if image is not None and parts.credit:
             image = replace(image, credit=parts.credit)
@@ -144,7 +165,7 @@ class HtmlSource(RemoteSource[HtmlSourceConfig]):
             source=self.name,
             summary=item.summary,
             body_html=parts.body_html,
-            categories=tuple(dict.fromkeys([*item.categories, *self.source_config.categories])),
+            categories=merge_categories(item.categories, self.source_config.categories),
             image=image,
             external_url=parts.external_url,
             external_source=site_name(parts.external_url) if parts.external_url else None,
@@ -171,11 +192,17 @@ class HtmlSource(RemoteSource[HtmlSourceConfig]):
 
 @dataclass
 class Harvest:
-    """What one fetch gathered; ``complete`` is False when the next fetch must try again."""
+    """What one fetch gathered; ``complete`` is False when the next fetch must try again.
+    ``trace``: what each selector found, per article (for ``fetch --dry-run``)."""
 
     articles: list[Article] = field(default_factory=list)
     errors: list[SwfeedError] = field(default_factory=list)
     complete: bool = True
+    trace: list[ItemTrace] = field(default_factory=list)
+
+    def add(self, article: Article, trace: ItemTrace) -> None:
+        self.articles.append(article)
+        self.trace.append(trace)
 
     def retry(self, error: SwfeedError) -> None:
         """Report ``error`` and keep the validators unsaved, so the next fetch reads it all."""

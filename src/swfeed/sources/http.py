@@ -20,6 +20,7 @@ the last request time per host, the TLS context); an ``HttpClient`` is one sourc
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import re
 import ssl
 import time
@@ -443,6 +444,9 @@ class RemoteSource(Generic[SourceConfigT]):
 
     ``session`` shares robots.txt answers and per-host timing across the sources of a run
     (default: a session of its own); ``policy`` overrides the address policy (tests).
+    ``fingerprint`` names the source's settings (all but ``http``): validators saved under
+    another fingerprint were made for other selectors, filters or categories, so the next
+    fetch asks unconditionally and the edit takes effect at once.
     """
 
     def __init__(
@@ -461,17 +465,24 @@ class RemoteSource(Generic[SourceConfigT]):
         self.site_language = config.site.language
         session = session or FetchSession.for_config(config)
         self.fetcher = Fetcher(self.name, source_config.http, session, policy)
+        settings = source_config.model_dump_json(exclude={"http"})
+        self.fingerprint = hashlib.sha256(settings.encode("utf-8")).hexdigest()[:16]
+
+    def trusts(self, state: dict[str, Any], force: bool) -> bool:
+        """May ``state``'s validators be used: made with these settings, and no ``--force``?"""
+        return not force and state.get("config") == self.fingerprint
 
 
 def fetch_if_changed(
-    client: HttpClient, url: str, state: dict[str, Any], accept: str, *, force: bool = False
+    client: HttpClient, url: str, state: dict[str, Any], accept: str, *, trusted: bool = True
 ) -> Page | None:
     """GET ``url`` conditionally with the validators ``state`` holds for it.
 
     None when it did not change: a 304, or a 200 with the very body processed last time.
-    ``force`` asks unconditionally and takes whatever comes.
+    Without ``trusted`` (``--force``, or the validators were made with another config) it
+    asks unconditionally and takes whatever comes.
     """
-    known = None if force else page_validators(state, url)
+    known = page_validators(state, url) if trusted else None
     page = client.get(url, known, accept)
     if page.not_modified:
         return None

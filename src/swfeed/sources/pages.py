@@ -1,8 +1,9 @@
 """A fetched response, and the validators a source keeps per URL in its state.
 
-A source's state is ``{"pages": {url: {"etag", "last_modified", "sha256"}}}``: what makes
-the next request conditional, and the hash of the body last processed in full (a server that
-ignores validators and sends the same bytes again is treated like a 304).
+A source's state is ``{"pages": {url: {"etag", "last_modified", "sha256"}}, "config": ...}``:
+what makes the next request conditional, the hash of the body last processed in full (a
+server that ignores validators and sends the same bytes again is treated like a 304), and
+the fingerprint of the source settings those were made with.
 """
 
 from __future__ import annotations
@@ -101,6 +102,10 @@ def page_validators(state: dict[str, Any], url: str) -> Validators | None:
     return Validators.from_state(pages.get(url)) if isinstance(pages, dict) else None
 
 
-def state_with(pages: dict[str, Validators]) -> dict[str, Any]:
-    """A source state that remembers ``pages``' validators (and nothing else)."""
-    return {"pages": {url: v.to_state() for url, v in sorted(pages.items())}}
+def state_with(pages: dict[str, Validators], config: str | None = None) -> dict[str, Any]:
+    """A source state that remembers ``pages``' validators and the fingerprint of the
+    settings they were made with (see ``RemoteSource.fingerprint``)."""
+    state: dict[str, Any] = {"pages": {url: v.to_state() for url, v in sorted(pages.items())}}
+    if config is not None:
+        state["config"] = config
+    return state

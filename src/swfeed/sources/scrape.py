@@ -23,8 +23,10 @@ from lxml.html import HtmlElement as Element
 
 from swfeed.config import HtmlSelectors
 from swfeed.errors import ContentError, Location, SwfeedError
-from swfeed.models import Image
+from swfeed.models import Article, Image
+from swfeed.plaintext import truncate
 from swfeed.sanitize import plain_text, safe_url, sanitize_html
+from swfeed.sources import ItemTrace
 from swfeed.sources.dates import DateNotUnderstood, read_date
 
 _IMAGE_ATTRIBUTES = ("src", "data-src", "data-lazy-src", "data-original")
@@ -149,6 +151,9 @@ class ListingItem:
     image: Image | None = None
     categories: tuple[str, ...] = ()
     day_only: bool = False
+    raw_date: str = ""
+    misses: tuple[str, ...] = ()
+    """Optional selectors (summary, image, category) that matched nothing in this item."""
 
 
 @dataclass
@@ -181,12 +186,15 @@ class Scraper:
     zone: ZoneInfo
     date_format: str | None = None
 
-    def error(self, page_url: str, message: str, field: str) -> ContentError:
+    def error(
+        self, page_url: str, message: str, field: str, hint: str | None = None
+    ) -> ContentError:
         css = getattr(self.selectors.config, field)
         return ContentError(
             f"source {self.source!r}: {message} (selectors.{field}: {css!r})",
             location=Location(page_url),
-            hint=f"Compare selectors.{field} of source {self.source!r} with the page's HTML; "
+            hint=hint
+            or f"Compare selectors.{field} of source {self.source!r} with the page's HTML; "
             "the other items still publish.",
         )
 
@@ -227,7 +235,7 @@ class Scraper:
         try:
             published, day_only = read_date(date_text, self.zone, now, self.date_format)
         except DateNotUnderstood as exc:
-            return self.error(page_url, f"{label}: date {exc.message}", "date")
+            return self.error(page_url, f"{label}: date {exc.message}", "date", exc.hint)
         summary_el = first(self.selectors.summary, element)
         image_el = first(self.selectors.image, element)
         return ListingItem(
@@ -238,6 +246,17 @@ class Scraper:
             image=image_of(image_el, base) if image_el is not None else None,
             categories=self._categories(element),
             day_only=day_only,
+            raw_date=" ".join(date_text.split()),
+            misses=self._misses(element),
+        )
+
+    def _misses(self, element: Element) -> tuple[str, ...]:
+        names = ("summary", "image", "category")
+        return tuple(
+            name
+            for name in names
+            if (selector := getattr(self.selectors, name)) is not None
+            and not select(selector, element)
         )
 
     def _categories(self, element: Element) -> tuple[str, ...]:
@@ -259,7 +278,12 @@ class Scraper:
         return misses
 
     def article(self, text: str, page_url: str) -> tuple[ArticlePage, list[SwfeedError]]:
-        """Body, photo credit and full-story link of an article page."""
+        """Body, photo credit and full-story link of an article page.
+
+        A body matching nothing is an error; the optional parts (a credit, a full-story
+        link) are only listed in ``missing``: many a post has neither, so it is the source
+        that reports a selector matching on none of its pages (``optional_page_misses``).
+        """
         document = parse_document(text)
         base = base_url(document, page_url)
         errors: list[SwfeedError] = []
@@ -270,23 +294,104 @@ class Scraper:
             found[name] = first(selector, document)
             if selector is not None and found[name] is None:
                 missing.add(name)
-                errors.append(self.error(page_url, "matched nothing on the article page", name))
+        if "body" in missing:
+            errors.append(self.error(page_url, "matched nothing on the article page", "body"))
         body = found["body"]
         credit, story = found["credit"], found["full_story"]
+        phrase = self.selectors.config.full_story_text
+        if phrase is not None:
+            story = link_by_text(body if body is not None else document, phrase)
+            if story is None:
+                missing.add("full_story_text")
         return ArticlePage(
-            body_html=self._body_html(body, base) if body is not None else "",
+            body_html=self._body_html(body, base, story) if body is not None else "",
             credit=text_of(credit) if credit is not None else "",
             external_url=link_of(story, base) if story is not None else None,
             image=image_of(body, base) if body is not None else None,
             missing=frozenset(missing),
         ), errors
 
-    def _body_html(self, body: Element, base: str) -> str:
+    def optional_page_misses(
+        self, pages: Sequence[ArticlePage], listing_url: str
+    ) -> list[SwfeedError]:
+        """A credit or full-story selector that matched on none of the article pages read
+        (so probably not at all any more): one error each."""
+        message = f"matched nothing on any of the {len(pages)} article pages read"
+        return [
+            self.error(listing_url, message, name)
+            for name in ("credit", "full_story", "full_story_text")
+            if pages
+            and getattr(self.selectors.config, name) is not None
+            and all(name in page.missing for page in pages)
+        ]
+
+    def trace(self, item: ListingItem, parts: ArticlePage, article: Article) -> ItemTrace:
+        """What each configured selector found for ``item`` (None: matched nothing)."""
+        config = self.selectors.config
+        kind = "a day without a time" if item.day_only else "a date and time"
+        when = f"{item.raw_date!r} -> {article.published:%Y-%m-%d %H:%M:%S} UTC ({kind})"
+        image = item.image
+        optional: dict[str, str | None] = {
+            "summary": truncate(item.summary, 80) or None,
+            "image": f"{image.url} (alt {image.alt!r})" if image else None,
+            "category": ", ".join(item.categories) or None,
+            "body": f"{len(parts.body_html):,} characters of HTML" if parts.body_html else None,
+            "credit": parts.credit or None,
+            "full_story": parts.external_url,
+            "full_story_text": parts.external_url,
+        }
+        found: list[tuple[str, str | None]] = [
+            ("title", article.title),
+            ("link", article.url),
+            ("date", when),
+        ]
+        found += [(name, value) for name, value in optional.items() if getattr(config, name)]
+        found.append(("categories stored", ", ".join(article.categories) or "(none)"))
+        return ItemTrace(article.url, tuple(found))
+
+    def _body_html(self, body: Element, base: str, story: Element | None) -> str:
+        """The body without the ``remove`` parts and the full-story link's paragraph."""
         for selector in self.selectors.remove:
             for unwanted in select(selector, body):
                 unwanted.drop_tree()
+        if story is not None and any(story is part for part in body.iter("a")):
+            block = block_of(story, body)
+            if block is not story and len(_words(block)) <= FULL_STORY_BLOCK_CHARS:
+                block.drop_tree()
         markup = lxml.html.tostring(body, encoding="unicode", with_tail=False)
         return sanitize_html(str(markup), base_url=base)
+
+
+FULL_STORY_BLOCK_CHARS = 200
+"""A full-story link's paragraph up to this long is the link's own line, dropped from the
+body; a longer one is prose that merely contains the link, and stays."""
+_BLOCKS = frozenset({"p", "li", "div", "figure", "blockquote", "section", "td", "dd"})
+
+
+def _words(element: Element) -> str:
+    return " ".join(str(element.text_content()).split()).casefold()
+
+
+def block_of(element: Element, root: Element) -> Element:
+    """The paragraph (or other block) holding ``element`` inside ``root``, else itself."""
+    for ancestor in element.iterancestors():
+        if ancestor is root:
+            break
+        if isinstance(ancestor.tag, str) and ancestor.tag in _BLOCKS:
+            return ancestor
+    return element
+
+
+def link_by_text(root: Element, phrase: str) -> Element | None:
+    """The first link whose text, or whose paragraph's text, contains ``phrase`` (any case,
+    any spacing): "To read the full story, see <a>here</a>" is found by "full story"."""
+    wanted = " ".join(phrase.split()).casefold()
+    for anchor in root.iter("a"):
+        if anchor.get("href") and (
+            wanted in _words(anchor) or wanted in _words(block_of(anchor, root))
+        ):
+            return anchor
+    return None
 
 
 def in_listing_order(items: Sequence[ListingItem]) -> list[ListingItem]:

@@ -29,6 +29,7 @@ from swfeed.models import Article, Image
 from swfeed.plaintext import one_line, truncate
 from swfeed.sanitize import plain_text, safe_url, sanitize_html
 from swfeed.sources import FetchResult, SourceState
+from swfeed.sources.categories import merge_categories
 from swfeed.sources.http import RemoteSource, fetch_if_changed
 from swfeed.sources.pages import Page, state_with
 from swfeed.sources.scrape import site_name
@@ -54,8 +55,9 @@ def map_categories(upstream: tuple[str, ...], source: FeedSourceConfig) -> tuple
             mapped.append(mapping[name.casefold()])
         elif source.keep_unmapped_categories:
             mapped.append(name)
-    names = (plain_text(name) for name in [*mapped, *source.categories])
-    return tuple(dict.fromkeys(name for name in names if name))
+    return merge_categories(
+        (plain_text(name) for name in mapped), (plain_text(name) for name in source.categories)
+    )
 
 
 def _words(words: list[str]) -> re.Pattern[str] | None:
@@ -111,7 +113,9 @@ class FeedSource(RemoteSource[FeedSourceConfig]):
         """Load the feed; ``not_modified`` on a 304 or the very body processed last time."""
         url = str(self.source_config.url)
         with self.fetcher.client() as client:
-            page = fetch_if_changed(client, url, state, ACCEPT_FEED, force=force)
+            page = fetch_if_changed(
+                client, url, state, ACCEPT_FEED, trusted=self.trusts(state, force)
+            )
         if page is None:
             return FetchResult(not_modified=True, state=state)
         feed = self._parse(page, now)
@@ -128,7 +132,7 @@ class FeedSource(RemoteSource[FeedSourceConfig]):
                 errors.append(found)
             elif found is not None:
                 articles.setdefault(found.id, found)
-        new_state = state_with({url: page.validators}) if complete else {}
+        new_state = state_with({url: page.validators}, self.fingerprint) if complete else {}
         return FetchResult(articles=list(articles.values()), errors=errors, state=new_state)
 
     def _parse(self, page: Page, now: datetime) -> ParsedFeed:
