@@ -25,8 +25,8 @@ from tests.conftest import ROOT, SAMPLE_SECRET
 from tests.dkimkeys import make_keys, verifies
 from tests.smtpfixture import SmtpServer
 
-MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-PERIOD = "2026-W48"
+MONDAY = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)  # the sample's 5 and 8 January stories are fresh
+PERIOD = "2026-W03"
 BOUNCES = "bounces@news.securitywomen.org"
 COUNT = 300
 
