@@ -178,7 +178,8 @@ def _link_pattern(value: str) -> str:
             },
         )
     scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", value)
-    if value.startswith("//") or (scheme and not value.startswith(("http://", "https://"))):
+    web = value.lower().startswith(("http://", "https://"))
+    if value.startswith("//") or (scheme and not web):
         raise PydanticCustomError(
             "link_pattern",
             "the pattern must be an http(s) URL or a path on the site",

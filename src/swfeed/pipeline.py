@@ -26,6 +26,7 @@ from swfeed.sources.content import media_files
 from swfeed.sources.http import FetchError, FetchSession, backoff_delay
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore, UpsertCounts
+from swfeed.stories import Merging
 from swfeed.websub import HubReport
 
 if TYPE_CHECKING:
@@ -122,8 +123,15 @@ def fetch_source(
         report.error = _record_failure(source_config.name, exc, status.failures, articles, now)
         return report
     summary = f"{len(result.articles)} articles, {len(result.errors)} problems"
+    merging = Merging(tuple(source.name for source in config.sources), config.site.zone)
     report.counts = articles.apply_fetch(
-        source_config.name, result.articles, result.removed_ids, result.state, now, summary
+        source_config.name,
+        result.articles,
+        result.removed_ids,
+        result.state,
+        now,
+        summary,
+        merging,
     )
     report.problems = list(result.errors) + [
         SourceError(

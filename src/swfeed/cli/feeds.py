@@ -202,7 +202,8 @@ def cmd_config_reference(args: argparse.Namespace) -> int:
 
 
 def print_fetch(reports: Sequence[pipeline.SourceReport], out: TextIO) -> None:
-    """One line per source: new / updated / unchanged / failed, then each problem."""
+    """One line per source: new / updated / unchanged / removed / merged / failed, then each
+    merge (the same story as another source's) and each problem."""
     for report in reports:
         if report.skipped_until is not None:
             print(
@@ -217,12 +218,15 @@ def print_fetch(reports: Sequence[pipeline.SourceReport], out: TextIO) -> None:
             continue
         counts = report.counts
         note = " (not modified)" if report.not_modified else ""
+        merged = f"{len(counts.merged)} merged, " if counts.merged else ""
         print(
             f"{report.name}: {counts.new} new, {counts.updated} updated, "
-            f"{counts.unchanged} unchanged, {counts.removed} removed, "
+            f"{counts.unchanged} unchanged, {counts.removed} removed, {merged}"
             f"{report.failed} failed{note}",
             file=out,
         )
+        for merge in counts.merged:
+            print(f"  merged: {merge}", file=out)
         for problem in report.problems:
             print(_indent(str(problem), "  "), file=out)
 

@@ -282,6 +282,7 @@ def log_source(report: pipeline.SourceReport, articles: ArticleStore, seen: set[
             new=counts.new,
             updated=counts.updated,
             removed=counts.removed,
+            merged=len(counts.merged),
         )
     if report.error is not None or report.skipped_until is not None:
         return seen

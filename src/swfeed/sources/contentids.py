@@ -15,19 +15,16 @@ renamed. An article file without ``id:`` keeps
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-_NON_WORD = re.compile(r"[\W_]+")
+from swfeed.stories import title_words
 
 
 def story_key(day: date, title: str) -> tuple[str, str]:
     """(ISO date, title folded to lower-case words): the same story, told apart from others."""
-    folded = unicodedata.normalize("NFKC", title).casefold()
-    return day.isoformat(), " ".join(_NON_WORD.sub(" ", folded).split())
+    return day.isoformat(), title_words(title)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from swfeed.models import Article, StoredArticle
 from swfeed.slug import slugify
-from swfeed.store import Database, utc_text
+from swfeed.store import Database, merges, utc_text
+from swfeed.store.merges import Merge
+from swfeed.stories import Merging, link_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,8 @@ class UpsertCounts:
     removed: int = 0
     refused: tuple[tuple[str, str], ...] = ()
     """(article id, owning source) of articles another source already publishes."""
+    merged: tuple[Merge, ...] = ()
+    """Copies of stories another source publishes too, and takeovers (see ``merges``)."""
 
     @property
     def changed(self) -> bool:
@@ -36,6 +40,43 @@ class SourceStatus:
     last_result: str | None
     failures: int
     next_attempt: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A fetch's articles sorted by who owns their ids: this source's (``mine``, with the
+    takeovers), and the refused or merged ones another source owns."""
+
+    mine: list[Article]
+    refused: tuple[tuple[str, str], ...]
+    merged: tuple[Merge, ...]
+
+    @classmethod
+    def of(
+        cls,
+        source: str,
+        articles: Sequence[Article],
+        existing: dict[str, tuple[str | None, str]],
+        merging: Merging | None,
+        stored_url: Callable[[str], str],
+    ) -> _Plan:
+        """An id another source owns is the same story only with the same link too (a 0.1
+        content article whose id is its /post/ URL, and the scraper's copy); any other
+        reuse of an id is refused, so no feed can overwrite another source's article."""
+        mine: list[Article] = []
+        refused: list[tuple[str, str]] = []
+        merged: list[Merge] = []
+        for article in articles:
+            owner = existing[article.id][1]
+            if owner == source:
+                mine.append(article)
+            elif merging is None or link_key(stored_url(article.id)) != link_key(article.url):
+                refused.append((article.id, owner))
+            else:
+                first = merging.rank(source) < merging.rank(owner)
+                merged.append(Merge(article.id, article.title, article.id, owner, "same id", first))
+                mine += [article] if first else []
+        return cls(mine, tuple(refused), tuple(merged))
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -72,35 +113,52 @@ class ArticleStore:
         state: dict[str, Any],
         now: datetime,
         result: str = "ok",
+        merging: Merging | None = None,
     ) -> UpsertCounts:
         """Store a fetch's articles, removals and the source's new state in one transaction.
 
         Writes nothing at all when nothing changed (no new, edited or removed article and the
-        same state), so a no-change fetch leaves the database file untouched.
+        same state), so a no-change fetch leaves the database file untouched. With
+        ``merging``, a copy of a story another source publishes too is merged (see
+        ``store.merges``); without it, an id another source owns is refused.
         """
         existing = self._hashes(source, (article.id for article in articles))
-        refused = tuple((a.id, existing[a.id][1]) for a in articles if existing[a.id][1] != source)
-        mine = [a for a in articles if existing[a.id][1] == source]
+        plan = _Plan.of(source, articles, existing, merging, self._stored_url)
         removed = [i for i in removed_ids if self._is_live(source, i)]
         status = self.source_status(source)
-        todo = [a for a in mine if existing[a.id][0] != a.content_hash()]
+        todo = [a for a in plan.mine if existing[a.id][0] != a.content_hash()]
         if not todo and not removed and status.state == state and status.last_ok is not None:
-            return UpsertCounts(unchanged=self._live_count(source), refused=refused)
+            return UpsertCounts(
+                unchanged=self._live_count(source), refused=plan.refused, merged=plan.merged
+            )
+        merged = list(plan.merged)
         with self.db.write() as conn:
+            if merging is not None:
+                merges.backfill_keys(conn, merging)
             for article in todo:
                 if existing[article.id][0] is None:
                     self._insert(conn, article, now)
                 else:
                     self._update(conn, article, now)
-            for article_id in removed:
-                conn.execute(
-                    "UPDATE articles SET removed = ? WHERE id = ?", (utc_text(now), article_id)
-                )
+                found = merges.merge_twin(conn, article, source, merging) if merging else None
+                merged += [found] if found is not None else []
+            self._remove(conn, removed, now, merging)
             self._save_state(conn, source, state, now, result)
-        new = sum(1 for a in todo if existing[a.id][0] is None)
-        updated = len(todo) - new
+        hidden = {m.article_id for m in merged if not m.took_over}
+        new = sum(1 for a in todo if existing[a.id][0] is None and a.id not in hidden)
+        updated = sum(1 for a in todo if existing[a.id][0] is not None)
         unchanged = self._live_count(source) - len(todo)
-        return UpsertCounts(new, updated, unchanged, len(removed), refused)
+        return UpsertCounts(new, updated, unchanged, len(removed), plan.refused, tuple(merged))
+
+    def _remove(
+        self, conn: Any, removed: Sequence[str], now: datetime, merging: Merging | None
+    ) -> None:
+        for article_id in removed:
+            conn.execute(
+                "UPDATE articles SET removed = ? WHERE id = ?", (utc_text(now), article_id)
+            )
+            if merging is not None:
+                merges.release(conn, article_id, merging)
 
     def record_failure(
         self, source: str, now: datetime, message: str, next_attempt: datetime | None
@@ -145,6 +203,10 @@ class ArticleStore:
                 owner = source if row["removed"] else row["source"]
                 found[row["id"]] = ("" if row["removed"] else row["content_hash"], owner)
         return found
+
+    def _stored_url(self, article_id: str) -> str:
+        row = self.db.conn.execute("SELECT data FROM articles WHERE id = ?", (article_id,))
+        return str(json.loads(row.fetchone()["data"])["url"])
 
     def _is_live(self, source: str, article_id: str) -> bool:
         row = self.db.conn.execute(
@@ -218,7 +280,7 @@ class ArticleStore:
         if category_slug is not None:
             sql += " JOIN article_categories c ON c.article_id = a.id AND c.slug = ?"
             params.append(category_slug)
-        sql += " WHERE a.removed IS NULL AND a.visible_from <= ?"
+        sql += " WHERE a.removed IS NULL AND a.merged_into IS NULL AND a.visible_from <= ?"
         sql += " ORDER BY a.published DESC, a.id LIMIT ?"
         params += [utc_text(now), limit]
         return [_article(row["data"]) for row in self.db.conn.execute(sql, params)]
@@ -228,14 +290,16 @@ class ArticleStore:
         rows = self.db.conn.execute(
             "SELECT c.slug, MIN(c.name) AS name FROM article_categories c"
             " JOIN articles a ON a.id = c.article_id"
-            " WHERE a.removed IS NULL AND a.visible_from <= ? GROUP BY c.slug ORDER BY c.slug",
+            " WHERE a.removed IS NULL AND a.merged_into IS NULL AND a.visible_from <= ?"
+            " GROUP BY c.slug ORDER BY c.slug",
             (utc_text(now),),
         )
         return [(row["slug"], row["name"]) for row in rows]
 
     def visible_between(self, start: datetime | None, end: datetime) -> list[StoredArticle]:
         """Articles that became visible in (start, end], newest published first."""
-        sql = "SELECT data, first_seen, visible_from FROM articles WHERE removed IS NULL"
+        sql = "SELECT data, first_seen, visible_from FROM articles"
+        sql += " WHERE removed IS NULL AND merged_into IS NULL"
         sql += " AND visible_from <= ?"
         params: list[Any] = [utc_text(end)]
         if start is not None:
@@ -255,7 +319,7 @@ class ArticleStore:
         """(id, published, updated) of every article visible at ``now``."""
         rows = self.db.conn.execute(
             "SELECT id, published, updated FROM articles"
-            " WHERE removed IS NULL AND visible_from <= ?",
+            " WHERE removed IS NULL AND merged_into IS NULL AND visible_from <= ?",
             (utc_text(now),),
         )
         return [
@@ -275,9 +339,9 @@ class ArticleStore:
 
     def count(self) -> int:
         return int(
-            self.db.conn.execute("SELECT COUNT(*) FROM articles WHERE removed IS NULL").fetchone()[
-                0
-            ]
+            self.db.conn.execute(
+                "SELECT COUNT(*) FROM articles WHERE removed IS NULL AND merged_into IS NULL"
+            ).fetchone()[0]
         )
 
     def newest_change(self, now: datetime) -> str:
@@ -285,7 +349,7 @@ class ArticleStore:
         row = self.db.conn.execute(
             "SELECT COUNT(*), MAX(updated), MAX(visible_from), GROUP_CONCAT(content_hash) FROM"
             " (SELECT updated, visible_from, content_hash FROM articles"
-            "  WHERE removed IS NULL AND visible_from <= ? ORDER BY id)",
+            "  WHERE removed IS NULL AND merged_into IS NULL AND visible_from <= ? ORDER BY id)",
             (utc_text(now),),
         ).fetchone()
         return json.dumps(list(row))

@@ -29,7 +29,7 @@ STATUSES = ("built", "sending", "paused", "sent", "skipped")
 #: Articles taken up by an issue (listed in ``issue_articles``, the issue not skipped).
 _UNTAKEN = """
     SELECT a.data FROM articles a
-    WHERE a.removed IS NULL AND a.visible_from <= ? AND NOT EXISTS (
+    WHERE a.removed IS NULL AND a.merged_into IS NULL AND a.visible_from <= ? AND NOT EXISTS (
         SELECT 1 FROM issue_articles t JOIN issues i ON i.period = t.period
         WHERE i.status != 'skipped' AND t.article_id = a.id)
     ORDER BY a.published DESC, a.id

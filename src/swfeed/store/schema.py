@@ -224,4 +224,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE issue_articles ADD COLUMN reason TEXT;
     """,
+    # 10: one story once. Keys that tell two sources' copies of a story (the link
+    # normalised; the day and title's words), filled in by the next fetch for older rows;
+    # merged_into: the id of the copy feeds and issues show instead of this one.
+    """
+    ALTER TABLE articles ADD COLUMN link_key TEXT;
+    ALTER TABLE articles ADD COLUMN story_key TEXT;
+    ALTER TABLE articles ADD COLUMN merged_into TEXT;
+    CREATE INDEX articles_by_link_key ON articles (link_key);
+    CREATE INDEX articles_by_story_key ON articles (story_key);
+    CREATE INDEX articles_by_merged_into ON articles (merged_into);
+    """,
 )
