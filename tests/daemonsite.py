@@ -247,6 +247,10 @@ def issue_status(site: Site, period: str) -> str | None:
         return IssueStore(db).status_of(period)
 
 
+FAST = "scale=10"
+"""The real time, ten times as fast: fetch_every's least, 10s, is a second."""
+
+
 def clock(start: str, scale: float = 1.0) -> str:
     """A SWFEED_TEST_CLOCK value."""
     return f"start={start};scale={scale}"

@@ -38,7 +38,7 @@ from swfeed.store.issues import IssueStore
 from swfeed.store.subscribers import NewEntry, SubscriberStore
 from tests.conftest import MINIMAL_CONFIG
 
-SECRET = "test-secret-0123456789abcdef"
+SECRET = "test-secret-0123456789abcdef-0123456789"
 NOW = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
 
 

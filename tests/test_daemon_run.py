@@ -19,6 +19,7 @@ from swfeed.daemon.lock import running_daemon
 from swfeed.store import Database
 from swfeed.store.deliveries import DeliveryStore, State
 from tests.daemonsite import (
+    FAST,
     DaemonProcess,
     Site,
     clock,
@@ -59,8 +60,8 @@ def once_each(recipients: list[str], periods: list[str]) -> Counter[tuple[str, s
 
 def test_new_article_is_published_within_one_fetch_interval(site: Site) -> None:
     """An article dropped into the content folder is in the feeds one fetch later."""
-    site.write_config(fetch_every="1s")
-    with running(site, None) as daemon:
+    site.write_config(fetch_every="10s")  # the least allowed; 1 s here with the clock x10
+    with running(site, FAST) as daemon:
         daemon.wait_event("feeds_built")
         assert "Rwanda to send all-woman peacekeeping force to South Sudan" in feed_titles(site)
         site.add_article("new-story", "Women mediators meet in Kigali", "2026-01-20")
@@ -80,14 +81,14 @@ def slow_send(site: Site, fetch_every: str) -> Iterator[tuple[DaemonProcess, Smt
     with SmtpServer(ScriptedHandler(data_delay=1.0)) as server:
         site.write_config(fetch_every=fetch_every, smtp_port=server.port)
         site.add_subscribers(SLOW_RECIPIENTS)
-        with running(site, clock("2026-03-23T09:01:00+00:00")) as daemon:
+        with running(site, clock("2026-03-23T09:01:00+00:00", 10)) as daemon:
             wait_until(lambda: server.handler.received.total() >= 1, 30, "the send to start")
             yield daemon, server
 
 
 def test_fetch_publishes_while_a_slow_send_is_in_progress(site: Site) -> None:
     """A new article reaches the feeds while a slow relay is still taking the digest."""
-    with slow_send(site, fetch_every="1s") as (daemon, server):
+    with slow_send(site, fetch_every="10s") as (daemon, server):
         site.add_article("during-send", SLOW_NEWS, "2026-03-23")
         wait_until(lambda: SLOW_NEWS in feed_titles(site), timeout=6, what="the new article")
         still_sending = server.handler.received.total() < SLOW_RECIPIENTS
@@ -285,18 +286,18 @@ def test_second_daemon_on_the_same_store_exits_with_a_message(site: Site) -> Non
 
 def test_sighup_with_a_broken_config_keeps_the_old_one(site: Site) -> None:
     """SIGHUP with errors in the file: each error logged with file:line, old config kept."""
-    site.write_config(fetch_every="1s")
+    site.write_config(fetch_every="10s")
     good = site.config.read_text()
-    with running(site, None) as daemon:
+    with running(site, FAST) as daemon:
         daemon.wait_event("feeds_built")
-        site.config.write_text(good.replace("fetch_every: 1s", "fetch_every: soon"))
+        site.config.write_text(good.replace("fetch_every: 10s", "fetch_every: soon"))
         daemon.signal(signal.SIGHUP)
         error = daemon.wait_event("config_error")
         daemon.wait_event("config_rejected")
         site.add_article("after-reload", "Still publishing after a bad reload", "2026-01-21")
         wait_until(lambda: "Still publishing after a bad reload" in feed_titles(site), timeout=5)
         assert daemon.stop() == 0
-    line = good.splitlines().index("  fetch_every: 1s") + 1
+    line = good.splitlines().index("  fetch_every: 10s") + 1
     assert f"{site.config}:{line}:" in error["error"]
     assert "schedule.fetch_every" in error["error"]
 

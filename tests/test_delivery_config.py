@@ -11,7 +11,7 @@ from swfeed.config import load_config
 from swfeed.delivery.settings import message_settings
 from swfeed.errors import ConfigErrors, DeliveryError
 from tests.conftest import MINIMAL_CONFIG
-from tests.smtpfixture import write_config
+from tests.smtpfixture import SECRET, write_config
 
 SAMPLE = Path(__file__).resolve().parent.parent / "config" / "swfeed.yaml"
 
@@ -49,11 +49,15 @@ def test_sample_delivery_section_validates_when_switched_on(tmp_path: Path) -> N
 
 
 def test_short_secret_is_refused(tmp_path: Path) -> None:
-    """An unsubscribe secret under 16 characters stops sending with a hint."""
+    """An unsubscribe secret under 32 characters is a config error naming the key."""
     path = write_config(tmp_path)
-    path.write_text(path.read_text().replace("test-secret-0123456789abcdef", "short"))
-    with pytest.raises(DeliveryError, match="shorter than 16"):
-        message_settings(load_config(path))
+    path.write_text(path.read_text().replace(SECRET, "Zq8!kd"))
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(path)
+    (error,) = caught.value.errors
+    assert error.key == "delivery.unsubscribe_secret"
+    assert "6 characters long; it must have at least 32" in error.message
+    assert "Zq8!kd" not in str(error)  # secrets are never printed
 
 
 def test_no_way_to_unsubscribe_is_refused(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from swfeed.config import Config
 from swfeed.digest.render import (
@@ -18,7 +19,7 @@ from swfeed.digest.render import (
     wrap_text,
 )
 from swfeed.digest.select import select_articles
-from swfeed.errors import ConfigError, DigestError, TemplateError
+from swfeed.errors import DigestError, TemplateError
 from swfeed.models import (
     PREFERENCES_URL_TOKEN,
     RECIPIENT_ADDRESS_TOKEN,
@@ -313,10 +314,13 @@ def test_default_subject_counts_stories(tmp_path: Path) -> None:
 
 
 def test_broken_subject_template_names_the_key(tmp_path: Path) -> None:
-    """A subject template using an unknown variable is a ConfigError on digest.subject."""
-    config = make_config(tmp_path, subject="{{ sight.title }}")
-    with pytest.raises(ConfigError, match=r"digest\.subject"):
-        render_issue(config, select_articles([make_article(1)], 5), PERIOD, CUTOFF)
+    """A subject template using an unknown variable is refused with the config, on
+    digest.subject, before any issue is rendered."""
+    with pytest.raises(ValidationError) as caught:
+        make_config(tmp_path, subject="{{ sight.title }}")
+    (error,) = caught.value.errors()
+    assert error["loc"] == ("digest", "subject")
+    assert "'sight' is undefined" in error["msg"]
 
 
 def test_grouping_adds_category_headings(tmp_path: Path) -> None:

@@ -436,13 +436,45 @@ class FeedsConfig(_Model):
     )
 
 
+#: The variables of digest.subject, with sample values to try a template on.
+SUBJECT_SAMPLE: dict[str, Any] = {
+    "site": {"title": "Sample", "url": "https://www.example.org/", "language": "en"},
+    "count": 3,
+    "period": "2026-W48",
+    "label": "Week 48, 2026",
+    "date": "23 November 2026",
+    "featured": "A sample story",
+}
+
+
+def _subject_renders(value: str) -> str:
+    """The subject template, rendered with sample values: an unknown variable is an error."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+    try:
+        env.from_string(value).render(**SUBJECT_SAMPLE)
+    except jinja2.TemplateError as exc:
+        raise PydanticCustomError(
+            "subject_template",
+            "the subject template fails with sample values: {problem}",
+            {
+                "problem": str(exc.message or exc),
+                "hint": "Use only site.title, count, period, label, date and featured, "
+                "e.g. '{{ site.title }} weekly: {{ count }} stories'.",
+            },
+        ) from None
+    return value
+
+
 class DigestConfig(_Model):
     enabled: Bool = Field(
         True,
         description="Build and send the weekly digest (false: nothing is built or sent; "
         "`swfeed digest preview` still works).",
     )
-    subject: str = Field(
+    subject: Annotated[str, AfterValidator(_subject_renders)] = Field(
         "{{ site.title }} weekly: {{ count }} {{ 'story' if count == 1 else 'stories' }}",
         description="Jinja2 template of the subject line (one line). Variables: site.title, "
         "count, period (2026-W48), label (Week 48, 2026), date, featured (top story title).",
@@ -567,6 +599,26 @@ class DkimConfig(_Model):
         return self
 
 
+MIN_SECRET_LENGTH = 32
+
+
+def _long_secret(value: SecretStr) -> SecretStr:
+    length = len(value.get_secret_value())
+    if length < MIN_SECRET_LENGTH:
+        what = "empty" if length == 0 else f"{length} characters long"
+        raise PydanticCustomError(
+            "secret_too_short",
+            "the secret is {what}; it must have at least 32 characters",
+            {
+                "what": what,
+                "hint": "Set the variable to a long random value, e.g. `export "
+                "SWFEED_UNSUBSCRIBE_SECRET=$(python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))')`.",
+            },
+        )
+    return value
+
+
 class DeliveryConfig(_Model):
     method: Literal["outbox", "smtp"] = Field(
         "outbox", description="outbox: write .eml files to a Maildir; smtp: send via a relay."
@@ -586,10 +638,10 @@ class DeliveryConfig(_Model):
     unsubscribe_url: HttpUrl | None = Field(
         None, description="Public URL of `swfeed serve`'s /unsubscribe endpoint."
     )
-    unsubscribe_secret: SecretStr | None = Field(
+    unsubscribe_secret: Annotated[SecretStr, AfterValidator(_long_secret)] | None = Field(
         None,
         description="HMAC key of unsubscribe, preference, confirmation and sign-up-form "
-        "links: ${SWFEED_UNSUBSCRIBE_SECRET}.",
+        "links, at least 32 characters: ${SWFEED_UNSUBSCRIBE_SECRET}.",
     )
     previous_secrets: list[SecretStr] = Field(
         default_factory=list,
@@ -785,9 +837,27 @@ def _digest_error(message: str) -> PydanticCustomError:
     return PydanticCustomError("digest_time", message, {"hint": _DIGEST_HINT})
 
 
+MIN_FETCH_EVERY = timedelta(seconds=10)
+
+
+def _not_too_often(value: timedelta) -> timedelta:
+    if value < MIN_FETCH_EVERY:
+        raise PydanticCustomError(
+            "fetch_every",
+            "fetching every {seconds}s is too often: the least is 10s",
+            {
+                "seconds": int(value.total_seconds()),
+                "hint": "Write 10s or more; 15m is plenty for a news site (remote sites "
+                "also ask you to wait between requests).",
+            },
+        )
+    return value
+
+
 class ScheduleConfig(_Model):
-    fetch_every: Duration = Field(
-        timedelta(minutes=15), description="How often to load new articles (e.g. 10s, 15m, 1h)."
+    fetch_every: Annotated[Duration, AfterValidator(_not_too_often)] = Field(
+        timedelta(minutes=15),
+        description="How often to load new articles (e.g. 10s, 15m, 1h; at least 10s).",
     )
     digest: str = Field(
         "monday 09:00",

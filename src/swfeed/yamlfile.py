@@ -35,6 +35,8 @@ MIN_REDACTED = 3
 _INT = re.compile(r"[-+]?[0-9]+\Z|0o[0-7]+\Z|0x[0-9a-fA-F]+\Z")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_BARE_ENV = re.compile(r"(?<![$\w])\$([A-Z][A-Z0-9_]*)\b")
+"""``$NAME`` in capitals without braces: meant as an environment variable, read as text."""
 
 
 @dataclass
@@ -91,6 +93,7 @@ def load_yaml(
     """Parse one YAML document strictly; raise ``ConfigError`` naming file:line on any fault."""
     doc = YamlDocument(data=None, file=file, line_offset=line_offset)
     env = os.environ if environ is None else environ
+    _refuse_tab_indent(text, doc)
     try:
         _prescan(text, doc)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -121,6 +124,24 @@ def _too_deep(doc: YamlDocument) -> ConfigError:
         "the YAML is nested too deeply to read",
         location=Location(doc.file, 1 + doc.line_offset, 1),
         hint="Flatten the nested lists or mappings; no swfeed setting needs such depth.",
+    )
+
+
+_TAB_INDENT = re.compile(r"^ *\t", re.MULTILINE)
+
+
+def _refuse_tab_indent(text: str, doc: YamlDocument) -> None:
+    """A tab in a line's indentation: YAML allows spaces only (PyYAML's own message,
+    "found character '\\t' that cannot start any token", does not say so)."""
+    match = _TAB_INDENT.search(text)
+    if match is None:
+        return
+    line = text.count("\n", 0, match.start()) + 1
+    raise ConfigError(
+        "this line is indented with a tab; YAML indents with spaces only",
+        location=Location(doc.file, line + doc.line_offset, match.end() - match.start()),
+        hint="Replace the tab(s) with spaces (two per level is usual); many editors show "
+        "tabs when you select the text.",
     )
 
 
@@ -208,10 +229,23 @@ class _Builder:
         if node.style in ("'", '"', "|", ">") or node.tag not in _IMPLICIT_TAGS:
             return self._expand(value, node, path)
         expanded = self._expand(value, node, path)
+        if not expanded and value:
+            return expanded  # a variable set to "" is empty text, not a missing value
         return _resolve_core(expanded) if expanded == expanded.strip() else expanded
 
     def _expand(self, value: str, node: yaml.ScalarNode, path: KeyPath) -> str:
-        if self.environ is None or "${" not in value:
+        if self.environ is None:
+            return value
+        bare = _BARE_ENV.search(value)
+        if bare is not None:
+            name = bare.group(1)
+            raise ConfigError(
+                f"${name} reads no environment variable: write ${{{name}}}",
+                location=_location(self.doc, node.start_mark),
+                key=format_key_path(path),
+                hint=f"swfeed reads an environment variable only in braces: ${{{name}}}.",
+            )
+        if "${" not in value:
             return value
         environ = self.environ
 
@@ -275,6 +309,8 @@ def _pydantic_hint(error: Mapping[str, Any]) -> str:
         return "Quote the value to make it text."
     if kind in {"literal_error", "enum"}:
         return "Use one of the values listed."
+    if kind == "url_parsing":
+        return "Write the full address with its scheme, e.g. https://www.example.org/."
     return ""
 
 
@@ -295,6 +331,8 @@ def validation_errors(
         path: KeyPath = (*prefix, *_strip_union_tags(doc.data, prefix, error["loc"]))
         message = str(error["msg"])
         message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if error["type"] == "url_parsing" and "relative URL without a base" in message:
+            message = "not a full address: the scheme (https://) is missing"
         ctx_hint = (error.get("ctx") or {}).get("hint")
         if error["type"] == "extra_forbidden" and model is not None and path:
             ctx_hint = _did_you_mean(model, doc.data, path) or ctx_hint

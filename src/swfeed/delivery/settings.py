@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from swfeed.config import Config, DeliveryConfig
+from swfeed.config import MIN_SECRET_LENGTH, Config, DeliveryConfig
 from swfeed.delivery.message import MessageSettings
 from swfeed.delivery.verp import Verp, check_bounce_address
 from swfeed.errors import DeliveryError
 from swfeed.mailinglist.addresses import SubscriberError, normalize_address
-
-MIN_SECRET_LENGTH = 16
 
 _EXAMPLE = """Add to the config, for example:
     delivery:
