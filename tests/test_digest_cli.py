@@ -219,13 +219,13 @@ def test_bad_period_is_a_clear_error(site: Path, capsys: pytest.CaptureFixture[s
 def test_without_digest_section_commands_say_how_to_enable(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """With no digest section in the config, the error names the fix."""
+    """With no digest section in the config, the error names the fix: a config error."""
     shutil.copytree(ROOT / "content", tmp_path / "content")
     (tmp_path / "config").mkdir()
     config = tmp_path / "config" / "swfeed.yaml"
     sample = (ROOT / "config" / "swfeed.yaml").read_text(encoding="utf-8")
     config.write_text(sample.split("# The weekly digest email")[0], encoding="utf-8")
-    assert main(["--config", str(config), "digest", "preview"]) == 1
+    assert main(["--config", str(config), "digest", "preview"]) == 2
     err = capsys.readouterr().err
-    assert "the digest is not configured" in err
+    assert f"{config}: digest: the digest is not configured" in err
     assert "digest:" in err

@@ -12,7 +12,7 @@ import time_machine
 
 from swfeed.config import Config
 from swfeed.digest.freeze import ensure_issue, preview_issue
-from swfeed.errors import DigestError
+from swfeed.errors import ConfigError, DigestError
 from swfeed.models import Article
 from swfeed.store import Database
 from swfeed.store.issues import IssueStore
@@ -168,7 +168,7 @@ def test_future_period_is_refused(config: Config, db: Database) -> None:
 def test_digest_not_configured_says_how_to_enable(tmp_path: Path, db: Database) -> None:
     """Without a digest section the error says to add one (the sample has an example)."""
     config = make_config(tmp_path).model_copy(update={"digest": None})
-    with pytest.raises(DigestError, match="not configured") as caught:
+    with pytest.raises(ConfigError, match="not configured") as caught:
         ensure_issue(config, db, MONDAY)
     assert "digest:" in caught.value.hint
     assert "postal_address" in caught.value.hint

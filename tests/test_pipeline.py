@@ -146,6 +146,6 @@ def test_check_shows_a_failing_sources_backoff(
     capsys.readouterr()
     assert main(["--config", str(path), "check"]) == 1
     out = capsys.readouterr().out
-    assert "partner: failed 2 fetch(es) in a row; backing off until" in out
+    assert "partner: failed 2 fetches in a row; backing off until" in out
     assert "503" in out
     assert store.read_bytes() == before

@@ -156,7 +156,12 @@ def test_json_report_has_every_part(config: Config, db: Database) -> None:
     """The JSON form carries daemon, sources, newest article, next runs and issues."""
     frozen_issue(db, "2026-W13", ())
     data = to_json(gather_status(config, db, NOW))
-    assert data["daemon"] == {"running": False, "pid": None}
+    assert data["daemon"] == {
+        "running": False,
+        "pid": None,
+        "reload_rejected_at": None,
+        "reload_rejected": None,
+    }
     assert data["sources"][0]["name"] == "site"
     assert data["next_digest"] == "2026-03-30T08:00:00+00:00"
     assert data["issues"][0]["period"] == "2026-W13"

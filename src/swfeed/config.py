@@ -1005,6 +1005,19 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     return config.model_copy(update={"source_file": path})
 
 
+def store_path_of(path: Path) -> Path:
+    """Where the store of the config file ``path`` is, read as best it can be when the
+    config does not load: its ``store.path`` if the YAML gives one, else the default."""
+    found: Any = StoreConfig.model_fields["path"].default
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"), path, expand_env=False).data
+        found = data["store"]["path"]
+    except (OSError, UnicodeDecodeError, ConfigError, KeyError, TypeError):
+        pass  # no readable store.path: the default
+    store = Path(str(found)).expanduser()
+    return Path(os.path.normpath(path.resolve().parent / store))
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of the config file, for editors (yaml-language-server)."""
     schema = Config.model_json_schema()

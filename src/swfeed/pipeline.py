@@ -21,11 +21,13 @@ from swfeed.errors import SourceError, SwfeedError
 from swfeed.feeds import WriteReport, feed_times, load_feed_articles, write_feeds
 from swfeed.feeds.build import changed_feed_urls
 from swfeed.feeds.directory import write_directory
+from swfeed.plaintext import plural
 from swfeed.sources import UNLIMITED, FetchResult, WorkBudget, build_source
 from swfeed.sources.content import media_files
 from swfeed.sources.http import FetchError, FetchSession, backoff_delay
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore, UpsertCounts
+from swfeed.store.polls import Poll, record_polls
 from swfeed.stories import Merging
 from swfeed.websub import HubReport
 
@@ -50,6 +52,26 @@ class SourceReport:
     @property
     def failed(self) -> int:
         return len(self.problems) + (1 if self.error else 0)
+
+    @property
+    def outcome(self) -> str:
+        """What the poll found, in a few words (for ``status``)."""
+        if self.error is not None:
+            return "failed"
+        counts = self.counts
+        found = [
+            f"{number} {what}"
+            for number, what in (
+                (counts.new, "new"),
+                (counts.updated, "updated"),
+                (counts.removed, "removed"),
+                (len(counts.merged), "merged"),
+            )
+            if number
+        ]
+        if found:
+            return ", ".join(found)
+        return "not modified" if self.not_modified else "nothing new"
 
 
 @dataclass
@@ -98,6 +120,8 @@ def fetch(
         if not only or source.name in only:
             budget = WorkBudget(work_seconds(source), stop)
             reports.append(fetch_source(source, config, articles, now, force, session, budget))
+    polled = {r.name: Poll(now, r.outcome) for r in reports if r.skipped_until is None}
+    record_polls(config.store.path, polled)
     return reports
 
 
@@ -122,7 +146,7 @@ def fetch_source(
     except Exception as exc:  # one source's failure never stops the others
         report.error = _record_failure(source_config.name, exc, status.failures, articles, now)
         return report
-    summary = f"{len(result.articles)} articles, {len(result.errors)} problems"
+    summary = f"{plural(len(result.articles), 'article')}, {plural(len(result.errors), 'problem')}"
     merging = Merging(tuple(source.name for source in config.sources), config.site.zone)
     report.counts = articles.apply_fetch(
         source_config.name,

@@ -19,6 +19,11 @@ def one_line(text: str) -> str:
     return " ".join(cleaned.split())
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 article``, ``2 articles``; ``many`` for words that do not just take an s."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
 def truncate(text: str, limit: int) -> str:
     """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
     if len(text) <= limit:

@@ -1,14 +1,17 @@
 """``swfeed status``: what the service did last and will do next, gathered from the store.
 
 ``gather_status`` reads the store (sources, articles, issues and their delivery ledger, the
-WebSub hubs' last pings) and the daemon's lock and info file; ``render_text`` and
-``to_json`` present it. Nothing here writes anything.
+WebSub hubs' last pings), each source's last poll (``store.polls``) and the daemon's lock
+and info file; ``render_text`` and ``to_json`` present it. With a config that does not load,
+``gather_store_status`` shows what the store alone knows, and the config's errors. Nothing
+here writes anything.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,12 +19,14 @@ from swfeed.config import Config
 from swfeed.daemon.lock import DaemonInfo, running_daemon
 from swfeed.digest.due import digest_enabled, next_digest_time
 from swfeed.models import Article
+from swfeed.plaintext import plural
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 from swfeed.store.bounces import BounceStore, Rates
 from swfeed.store.deliveries import DeliveryStore, State
 from swfeed.store.issues import IssueRecord, IssueStore, SkippedPeriod
 from swfeed.store.pings import HubSummary, PingStore
+from swfeed.store.polls import Poll, read_polls
 
 COUNTED_STATES = ("sent", "deferred", "failed", "unknown", "pending")
 
@@ -35,6 +40,7 @@ class SourceLine:
     last_result: str | None
     failures: int
     next_attempt: datetime | None
+    last_poll: Poll | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,7 @@ class Status:
     digest_schedule: str | None
     issues: list[IssueLine]
     hubs: list[HubSummary] = field(default_factory=list)
+    config_errors: list[str] = field(default_factory=list)
 
 
 def gather_status(config: Config, db: Database, now: datetime, issue_limit: int = 5) -> Status:
@@ -73,10 +80,14 @@ def gather_status(config: Config, db: Database, now: datetime, issue_limit: int 
     if daemon is not None and daemon.next_digest is not None:
         next_digest = daemon.next_digest
     newest = articles.latest(now, 1)
+    polls = read_polls(config.store.path)
     return Status(
         now=now,
         zone=config.site.zone,
-        sources=[_source_line(articles, source.name, source.kind) for source in config.sources],
+        sources=[
+            _source_line(articles, source.name, source.kind, polls.get(source.name))
+            for source in config.sources
+        ],
         article_count=articles.count(),
         newest=newest[0] if newest else None,
         daemon=daemon,
@@ -88,7 +99,31 @@ def gather_status(config: Config, db: Database, now: datetime, issue_limit: int 
     )
 
 
-def _source_line(articles: ArticleStore, name: str, kind: str) -> SourceLine:
+def gather_store_status(
+    db: Database, store: Path, now: datetime, errors: list[str], issue_limit: int = 5
+) -> Status:
+    """What the store alone knows when the config does not load (times in UTC), and the
+    config's ``errors``: its sources' last fetches, articles, issues, the daemon."""
+    articles = ArticleStore(db)
+    polls = read_polls(store)
+    daemon = running_daemon(store)
+    newest = articles.latest(now, 1)
+    return Status(
+        now=now,
+        zone=ZoneInfo("UTC"),
+        sources=[_source_line(articles, name, "", polls.get(name)) for name in articles.sources()],
+        article_count=articles.count(),
+        newest=newest[0] if newest else None,
+        daemon=daemon,
+        next_fetch=daemon.next_fetch if daemon else None,
+        next_digest=daemon.next_digest if daemon else None,
+        digest_schedule=None,
+        issues=_issue_lines(db, issue_limit),
+        config_errors=errors,
+    )
+
+
+def _source_line(articles: ArticleStore, name: str, kind: str, poll: Poll | None) -> SourceLine:
     state = articles.source_status(name)
     return SourceLine(
         name=name,
@@ -98,6 +133,7 @@ def _source_line(articles: ArticleStore, name: str, kind: str) -> SourceLine:
         last_result=state.last_result,
         failures=state.failures,
         next_attempt=state.next_attempt,
+        last_poll=poll,
     )
 
 
@@ -145,7 +181,7 @@ def _issue_line(ledger: DeliveryStore, bounces: BounceStore, record: IssueRecord
 
 def render_text(status: Status) -> str:
     """The report for a terminal, times in the site's zone."""
-    lines = [_daemon_text(status)]
+    lines = [*_config_lines(status), _daemon_text(status)]
     lines.append("sources:")
     lines += [f"  {_source_text(source, status.zone)}" for source in status.sources]
     lines.append(f"articles: {status.article_count}")
@@ -170,8 +206,18 @@ def _hub_text(hub: HubSummary, zone: ZoneInfo) -> str:
         text = f"{hub.hub}: last ping {_when(hub.last_attempt, zone)}: {hub.last_result}"
     if hub.pending:
         retry = f", next attempt {_when(hub.next_attempt, zone)}" if hub.next_attempt else ""
-        text += f"; {_plural(hub.pending, 'feed')} waiting{retry}"
+        text += f"; {plural(hub.pending, 'feed')} waiting{retry}"
     return text
+
+
+def _config_lines(status: Status) -> list[str]:
+    if not status.config_errors:
+        return []
+    count = plural(len(status.config_errors), "error")
+    lines = [f"config: {count}; below is what the store knows (times in UTC)"]
+    for error in status.config_errors:
+        lines += [f"  {line}" for line in error.splitlines()]
+    return lines
 
 
 def _daemon_text(status: Status) -> str:
@@ -179,11 +225,18 @@ def _daemon_text(status: Status) -> str:
     if daemon is None:
         return "daemon: not running"
     since = f", since {_when(daemon.started, status.zone)}" if daemon.started else ""
-    return f"daemon: running (pid {daemon.pid}{since})"
+    text = f"daemon: running (pid {daemon.pid}{since})"
+    if daemon.rejected_at is not None:
+        text += (
+            f"\n  a reload was rejected {_when(daemon.rejected_at, status.zone)}: "
+            f"{daemon.rejected}\n  it runs with the config it had before: fix the file, "
+            "`swfeed check`, then reload again"
+        )
+    return text
 
 
 def _source_text(source: SourceLine, zone: ZoneInfo) -> str:
-    head = f"{source.name} ({source.kind}): "
+    head = f"{source.name} ({source.kind}): " if source.kind else f"{source.name}: "
     if source.last_fetch is None:
         return head + "never fetched"
     if source.failures:
@@ -193,7 +246,11 @@ def _source_text(source: SourceLine, zone: ZoneInfo) -> str:
             f"{head}FAILING ({source.failures} in a row, last {_when(source.last_fetch, zone)})"
             f"{retry}: {error}"
         )
-    return f"{head}ok, last fetch {_when(source.last_fetch, zone)}: {source.last_result or ''}"
+    changed = f"{_when(source.last_fetch, zone)}: {source.last_result or ''}"
+    poll = source.last_poll
+    if poll is None or poll.at <= source.last_fetch:
+        return f"{head}ok, last fetch {changed}"
+    return f"{head}ok, last poll {_when(poll.at, zone)} ({poll.outcome}); last change {changed}"
 
 
 def _next_fetch_text(status: Status) -> str:
@@ -203,9 +260,12 @@ def _next_fetch_text(status: Status) -> str:
 
 
 def _next_digest_text(status: Status) -> str:
+    if status.next_digest is None and status.config_errors:
+        return "unknown: the config does not load"
     if status.next_digest is None:
         return "off (no digest or delivery section, or digest.enabled is false)"
-    text = f"{_when(status.next_digest, status.zone)} ({status.digest_schedule})"
+    schedule = f" ({status.digest_schedule})" if status.digest_schedule else ""
+    text = f"{_when(status.next_digest, status.zone)}{schedule}"
     return text if status.daemon else text + ", when the daemon runs"
 
 
@@ -214,13 +274,13 @@ def _issue_text(issue: IssueLine, zone: ZoneInfo) -> str:
     note = _finishing_text(issue, zone) + note
     head = f"{issue.period}  {issue.status:<8}"
     if not any(issue.deliveries.values()):
-        return f"{head} {_plural(issue.articles, 'article')}{note}"
+        return f"{head} {plural(issue.articles, 'article')}{note}"
     counts = ", ".join(
         f"{state} {count}"
         for state, count in issue.deliveries.items()
         if count or state != "pending"
     )
-    return f"{head} {_plural(issue.articles, 'article')}; {counts}{_rates_text(issue)}{note}"
+    return f"{head} {plural(issue.articles, 'article')}; {counts}{_rates_text(issue)}{note}"
 
 
 def _rates_text(issue: IssueLine) -> str:
@@ -244,10 +304,6 @@ def _finishing_text(issue: IssueLine, zone: ZoneInfo) -> str:
     return f"; being finished{retry}"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def _when(moment: datetime | None, zone: ZoneInfo) -> str:
     if moment is None:
         return "-"
@@ -259,7 +315,13 @@ def to_json(status: Status) -> dict[str, Any]:
     daemon = status.daemon
     return {
         "now": status.now.isoformat(),
-        "daemon": {"running": daemon is not None, "pid": daemon.pid if daemon else None},
+        "daemon": {
+            "running": daemon is not None,
+            "pid": daemon.pid if daemon else None,
+            "reload_rejected_at": _iso(daemon.rejected_at) if daemon else None,
+            "reload_rejected": daemon.rejected if daemon else None,
+        },
+        "config_errors": status.config_errors,
         "sources": [_source_json(source) for source in status.sources],
         "articles": status.article_count,
         "newest_article": _newest_json(status.newest),
@@ -289,6 +351,8 @@ def _source_json(source: SourceLine) -> dict[str, Any]:
         "last_result": source.last_result,
         "failures": source.failures,
         "next_attempt": _iso(source.next_attempt),
+        "last_poll": _iso(source.last_poll.at) if source.last_poll else None,
+        "last_poll_outcome": source.last_poll.outcome if source.last_poll else None,
     }
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from swfeed.cli import Subparsers, add_command
 from swfeed.config import config_path, load_config
 from swfeed.daemon.clock import Clock, clock_from_env
 from swfeed.daemon.logs import LOG_FORMATS, configure_logging
-from swfeed.errors import EXIT_OK
+from swfeed.errors import EXIT_CONFIG, EXIT_OK, ConfigError, ConfigErrors
 
 
 def register(subparsers: Subparsers) -> None:
@@ -60,8 +62,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     from swfeed.status import gather_status, render_text, to_json
     from swfeed.store import Database
 
-    config = load_config(config_path(args.config))
+    path = config_path(args.config)
     now = process_clock().now()
+    try:
+        config = load_config(path)
+    except (ConfigError, ConfigErrors) as exc:
+        return status_without_config(path, exc, now, as_json=args.json)
     if not config.store.path.exists():
         print(f"no store yet at {config.store.path}: run `swfeed publish` or `swfeed run`")
         return EXIT_OK
@@ -69,3 +75,24 @@ def cmd_status(args: argparse.Namespace) -> int:
         status = gather_status(config, db, now)
     print(json.dumps(to_json(status), indent=2) if args.json else render_text(status))
     return EXIT_OK
+
+
+def status_without_config(
+    path: Path, exc: ConfigError | ConfigErrors, now: datetime, *, as_json: bool
+) -> int:
+    """The store's state and the config's errors, when the config does not load (exit 2)."""
+    from swfeed.config import store_path_of
+    from swfeed.status import gather_store_status, render_text, to_json
+    from swfeed.store import Database
+
+    errors = [str(error) for error in (exc.errors if isinstance(exc, ConfigErrors) else [exc])]
+    store = store_path_of(path)
+    db = Database.read_only(store)
+    if db is None:
+        print("\n".join(errors), file=sys.stderr)
+        print(f"no store to read at {store}", file=sys.stderr)
+        return EXIT_CONFIG
+    with db:
+        status = gather_store_status(db, store, now, errors)
+    print(json.dumps(to_json(status), indent=2) if as_json else render_text(status))
+    return EXIT_CONFIG

@@ -17,6 +17,7 @@ from swfeed.config import Config, ContentSourceConfig, json_schema
 from swfeed.errors import EXIT_OK, EXIT_RUNTIME
 from swfeed.feeds import WriteReport, autodiscovery_tags
 from swfeed.feeds.directory import index_url
+from swfeed.plaintext import plural
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore, SourceStatus
 from swfeed.websub import HubReport
@@ -123,7 +124,8 @@ def print_check(run: pipeline.DryRun, config: Config) -> bool:
         print(f"  {run.name}: FAILED: {run.error}")
         return False
     result = run.result
-    print(f"  {run.name}: {len(result.articles)} articles, {len(result.errors)} problems")
+    counts = f"{plural(len(result.articles), 'article')}, {plural(len(result.errors), 'problem')}"
+    print(f"  {run.name}: {counts}")
     for problem in result.errors:
         print(_indent(str(problem), "    "))
     source_config = next(s for s in config.sources if s.name == run.name)
@@ -150,7 +152,8 @@ def print_backoff(status: SourceStatus, now: datetime) -> None:
     waiting = ""
     if status.next_attempt is not None and status.next_attempt > now:
         waiting = f"; backing off until {status.next_attempt:%Y-%m-%d %H:%M} UTC"
-    print(f"  {status.source}: failed {status.failures} fetch(es) in a row{waiting}")
+    failed = plural(status.failures, "fetch", "fetches")
+    print(f"  {status.source}: failed {failed} in a row{waiting}")
     print(f"    last error: {status.last_result}")
 
 

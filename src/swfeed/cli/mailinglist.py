@@ -16,6 +16,7 @@ from swfeed.errors import EXIT_OK, EXIT_RUNTIME
 from swfeed.mailinglist.addresses import SubscriberError, clean_name, normalize_address
 from swfeed.mailinglist.csvfile import parse_topics, read_csv
 from swfeed.mailinglist.suppression import Suppression
+from swfeed.plaintext import plural
 from swfeed.store import Database
 from swfeed.store.subscribers import NewEntry, Status, Subscriber, SubscriberStore
 
@@ -72,9 +73,17 @@ def _register_changes(commands: Subparsers) -> None:
         commands,
         "remove",
         "unsubscribe one address (it is kept out of later imports)",
-        examples=["swfeed subscribers remove ann@example.org"],
+        examples=[
+            "swfeed subscribers remove ann@example.org",
+            "swfeed subscribers remove never@example.org --suppress",
+        ],
     )
     remove.add_argument("address", metavar="ADDRESS", help="the email address")
+    remove.add_argument(
+        "--suppress",
+        action="store_true",
+        help="also for an address that is not on the list: keep it out of later imports",
+    )
     remove.set_defaults(handler=cmd_remove)
     erase = add_command(
         commands,
@@ -155,6 +164,12 @@ def cmd_remove(args: argparse.Namespace) -> int:
     with Database(config.store.path) as db:
         store = SubscriberStore(db)
         known = store.get(address) is not None
+        if not known and not args.suppress:
+            raise SubscriberError(
+                f"{address} is not on the list; nothing was changed",
+                hint="Check the spelling (`swfeed subscribers list`). To keep an address "
+                "that never subscribed out of later imports, add --suppress.",
+            )
         store.set_status(address, Status.UNSUBSCRIBED, utc_now(), "removed by the admin")
     print(f"{address}: unsubscribed" + ("" if known else " (was not on the list; kept out)"))
     return EXIT_OK
@@ -187,7 +202,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for subscriber in subscribers:
         name = f"  {subscriber.name}" if subscriber.name else ""
         print(f"{subscriber.status.value:<13}{subscriber.address}{name}")
-    print(f"{len(subscribers)} address(es)", file=sys.stderr)
+    print(plural(len(subscribers), "address", "addresses"), file=sys.stderr)
     return EXIT_OK
 
 

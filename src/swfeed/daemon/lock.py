@@ -41,6 +41,9 @@ class DaemonInfo:
     config: str
     next_fetch: datetime | None = None
     next_digest: datetime | None = None
+    rejected_at: datetime | None = None
+    rejected: str | None = None
+    """The last reload that was refused (when, and why), until a reload succeeds."""
 
     def to_json(self) -> str:
         return json.dumps(
@@ -50,6 +53,8 @@ class DaemonInfo:
                 "config": self.config,
                 "next_fetch": _iso(self.next_fetch),
                 "next_digest": _iso(self.next_digest),
+                "rejected_at": _iso(self.rejected_at),
+                "rejected": self.rejected,
             },
             sort_keys=True,
         )
@@ -63,6 +68,8 @@ class DaemonInfo:
             config=str(data.get("config", "")),
             next_fetch=_time(data.get("next_fetch")),
             next_digest=_time(data.get("next_digest")),
+            rejected_at=_time(data.get("rejected_at")),
+            rejected=data.get("rejected"),
         )
 
 

@@ -81,6 +81,7 @@ class Daemon:
         self.hubs_due: datetime | None = None
         self.problems: dict[str, set[str]] = {}
         self.started = clock.now()
+        self.rejected: tuple[datetime, str] | None = None
         self.scheduler: BackgroundScheduler = build_scheduler(config, clock, self.wake)
         self.sender = SendWorker(config.store.path, lambda: self.config, clock, self.stop)
 
@@ -173,6 +174,8 @@ class Daemon:
                 config=str(self.config_path),
                 next_fetch=times.get(FETCH_JOB),
                 next_digest=times.get(DIGEST_JOB),
+                rejected_at=self.rejected[0] if self.rejected else None,
+                rejected=self.rejected[1] if self.rejected else None,
             )
         )
 
@@ -231,9 +234,13 @@ class Daemon:
         try:
             config = load_config(self.config_path)
         except SwfeedError as exc:
-            for error in exc.errors if isinstance(exc, ConfigErrors) else [exc]:
+            errors = exc.errors if isinstance(exc, ConfigErrors) else [exc]
+            for error in errors:
                 log.error("config_error", error=str(error))
             log.error("config_rejected", path=str(self.config_path), kept="previous config")
+            first = str(errors[0]).splitlines()[0]
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            self.rejected = (self.clock.now(), first + more)
             return
         self.apply_config(config)
 
@@ -250,12 +257,14 @@ class Daemon:
         self.fingerprint = None
         install_jobs(self.scheduler, triggers, self.wake)
         log.info("config_reloaded", path=str(self.config_path))
+        self.rejected = None
         return True
 
     def reject(self, error: str) -> bool:
         log.error(
             "config_rejected", path=str(self.config_path), error=error, kept="previous config"
         )
+        self.rejected = (self.clock.now(), error)
         return False
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from swfeed.config import Config, DigestConfig
-from swfeed.errors import DigestError
+from swfeed.errors import ConfigError, Location
 
 ENABLE_HINT = (
     "Add a `digest:` section with at least `postal_address:` to the config "
@@ -12,8 +12,13 @@ ENABLE_HINT = (
 
 
 def digest_settings(config: Config) -> DigestConfig:
-    """``config.digest``; a ``DigestError`` when the config has no digest section."""
+    """``config.digest``; a ``ConfigError`` (exit 2) when the config has no digest section."""
     if config.digest is None:
-        where = f" ({config.source_file})" if config.source_file else ""
-        raise DigestError(f"the digest is not configured{where}", hint=ENABLE_HINT)
+        where = Location(config.source_file) if config.source_file else None
+        raise ConfigError(
+            "the digest is not configured (no digest: section)",
+            location=where,
+            key="digest",
+            hint=ENABLE_HINT,
+        )
     return config.digest

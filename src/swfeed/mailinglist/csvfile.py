@@ -25,9 +25,10 @@ class CsvImportError(SwfeedError):
 
     default_hint = "Fix the lines listed and import the file again; nothing was imported."
 
-    def __init__(self, path: Path, problems: list[str]) -> None:
+    def __init__(self, path: Path, problems: list[str], hint: str | None = None) -> None:
         lines = "\n".join(f"  {problem}" for problem in problems)
-        super().__init__(f"{path}: {len(problems)} problem(s), nothing imported:\n{lines}")
+        count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+        super().__init__(f"{path}: {count}, nothing imported:\n{lines}", hint)
         self.problems = problems
 
 
@@ -75,8 +76,23 @@ def read_csv(path: Path) -> list[CsvEntry]:
             continue
         entries.append(entry)
     if problems:
-        raise CsvImportError(path, sorted(problems, key=_line_number))
+        raise CsvImportError(path, sorted(problems, key=_line_number), _separator_hint(text))
     return entries
+
+
+SEMICOLON_HINT = (
+    "The file separates its columns with semicolons (as spreadsheets set to many languages "
+    "save CSV). Save it as comma-separated CSV (in LibreOffice: field delimiter ','; in Excel: "
+    "'CSV UTF-8 (Comma delimited)'), or replace the ';' between the columns with ','."
+)
+
+
+def _separator_hint(text: str) -> str | None:
+    """The semicolon hint when the first non-comment line is split by ';' and not by ','."""
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return SEMICOLON_HINT if ";" in line and "," not in line else None
+    return None
 
 
 Row = tuple[int, str, str, str | None]

@@ -105,6 +105,11 @@ class ArticleStore:
             next_attempt=_parse(row["next_attempt"]),
         )
 
+    def sources(self) -> list[str]:
+        """The names of every source the store has a record of."""
+        rows = self.db.conn.execute("SELECT source FROM source_state ORDER BY source")
+        return [str(row["source"]) for row in rows]
+
     def apply_fetch(
         self,
         source: str,
