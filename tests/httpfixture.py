@@ -22,9 +22,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from swfeed.config import Config
 
 DATA = Path(__file__).resolve().parent / "data" / "remote"
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "sources-example.yaml"
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
@@ -314,3 +317,19 @@ def bounded(seconds: float, work: Callable[[], Any]) -> Any:
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
+
+
+def serve_wix(server: FixtureServer) -> None:
+    """A Wix-shaped site (``tests/data/remote/wix``): the blog feed, the listing (two
+    pages) and the nine posts, at the paths Wix uses."""
+    server.serve("/blog-feed.xml", fixture("wix/blog-feed.xml", "application/rss+xml"))
+    server.serve("/news", fixture("wix/news.html"))
+    server.serve("/news/page/2", fixture("wix/news-page-2.html"))
+    for page in (DATA / "wix" / "post").glob("*.html"):
+        server.serve(f"/post/{page.stem}", fixture(f"wix/post/{page.name}"))
+
+
+def example_entry(kind: str) -> dict[str, Any]:
+    """config/sources-example.yaml's first entry of ``kind``, as written."""
+    sources = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["sources"]
+    return dict(next(s for s in sources if s["kind"] == kind))

@@ -18,8 +18,7 @@ from swfeed.digest.freeze import ensure_issue
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 from swfeed.stories import link_key, title_words
-from tests.conftest import ROOT
-from tests.httpfixture import DATA, FixtureServer, fixture, running
+from tests.httpfixture import FixtureServer, example_entry, running, serve_wix
 from tests.samplesite import copy_sample
 
 NOW = datetime(2026, 1, 12, 8, 0, tzinfo=UTC)
@@ -28,18 +27,13 @@ NOW = datetime(2026, 1, 12, 8, 0, tzinfo=UTC)
 @pytest.fixture
 def server() -> Iterator[FixtureServer]:
     with running() as started:
-        started.serve("/blog-feed.xml", fixture("wix/blog-feed.xml", "application/rss+xml"))
-        started.serve("/news", fixture("wix/news.html"))
-        started.serve("/news/page/2", fixture("wix/news-page-2.html"))
-        for page in (DATA / "wix" / "post").glob("*.html"):
-            started.serve(f"/post/{page.stem}", fixture(f"wix/post/{page.name}"))
+        serve_wix(started)
         yield started
 
 
 def scraper(server: FixtureServer) -> dict[str, Any]:
     """sources-example.yaml's Wix entry on the fixture server (no waits between requests)."""
-    sources = yaml.safe_load((ROOT / "config" / "sources-example.yaml").read_text())["sources"]
-    entry = dict(next(s for s in sources if s["kind"] == "html"))
+    entry = example_entry("html")
     entry.update(url=server.url("/news"), change_feed=server.url("/blog-feed.xml"))
     entry["http"] = {**entry["http"], "min_interval": 0, "allow_private_addresses": True}
     return entry

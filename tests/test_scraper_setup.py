@@ -16,39 +16,30 @@ from swfeed.sources import FetchResult
 from swfeed.sources.categories import merge_categories
 from swfeed.sources.html import HtmlSource
 from swfeed.sources.http import FetchSession
-from tests.conftest import MINIMAL_CONFIG, ROOT
+from tests.conftest import MINIMAL_CONFIG
 from tests.httpfixture import (
     DATA,
+    EXAMPLE,
     FAST_HTTP,
     FakeClock,
     FixtureServer,
     body,
     conditional,
-    fixture,
+    example_entry,
     make_config,
     running,
     sequence,
+    serve_wix,
 )
 
 NOW = datetime(2026, 1, 12, 9, tzinfo=UTC)
-EXAMPLE = ROOT / "config" / "sources-example.yaml"
 WPS = "/post/wps-in-peacekeeping-gender-perceptions-and-gaps-in-mandate-integration"
 FEED_TYPE = "application/rss+xml"
 
 
 def example_html() -> dict[str, Any]:
     """config/sources-example.yaml's html entry, as written."""
-    sources = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["sources"]
-    return dict(next(s for s in sources if s["kind"] == "html"))
-
-
-def serve_wix(server: FixtureServer) -> None:
-    """A Wix-shaped site: the listing (two pages), nine posts and the blog feed."""
-    server.serve("/blog-feed.xml", fixture("wix/blog-feed.xml", FEED_TYPE))
-    server.serve("/news", fixture("wix/news.html"))
-    server.serve("/news/page/2", fixture("wix/news-page-2.html"))
-    for page in (DATA / "wix" / "post").glob("*.html"):
-        server.serve(f"/post/{page.stem}", fixture(f"wix/post/{page.name}"))
+    return example_entry("html")
 
 
 @pytest.fixture
@@ -67,6 +58,12 @@ def pointed_at(server: FixtureServer, entry: dict[str, Any]) -> dict[str, Any]:
         "change_feed": server.url("/blog-feed.xml"),
         "http": http,
     }
+
+
+def listing_selectors(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry's selectors without the article-page ones (for follow_links: false)."""
+    article_page = ("body", "credit", "full_story_text")
+    return {k: v for k, v in entry["selectors"].items() if k not in article_page}
 
 
 def html_source(entry: dict[str, Any]) -> HtmlSource:
@@ -148,11 +145,7 @@ def test_an_edited_source_config_takes_effect_at_the_next_fetch(server: FixtureS
     server.serve("/news", conditional(page, "text/html; charset=utf-8", '"v1"', "x"))
     entry = {**pointed_at(server, example_html()), "follow_links": False, "http": FAST_HTTP}
     entry.pop("change_feed")
-    entry["selectors"] = {
-        k: v
-        for k, v in entry["selectors"].items()
-        if k not in ("body", "credit", "full_story_text")
-    }
+    entry["selectors"] = listing_selectors(entry)
     first = html_source(entry).fetch({}, NOW)
     assert html_source(entry).fetch(first.state, NOW).not_modified
     edited = html_source({**entry, "categories": ["News", "Peacekeeping"]})
@@ -168,11 +161,7 @@ def test_force_asks_unconditionally(server: FixtureServer) -> None:
     server.serve("/news", conditional(page, "text/html; charset=utf-8", '"v1"', "x"))
     entry = {**pointed_at(server, example_html()), "follow_links": False, "max_items": 2}
     entry.pop("change_feed")
-    entry["selectors"] = {
-        k: v
-        for k, v in entry["selectors"].items()
-        if k not in ("body", "credit", "full_story_text")
-    }
+    entry["selectors"] = listing_selectors(entry)
     source = html_source(entry)
     first = source.fetch({}, NOW)
     forced = source.fetch(first.state, NOW, force=True)
@@ -220,11 +209,7 @@ def test_a_date_that_does_not_parse_names_date_format(server: FixtureServer) -> 
     server.serve("/news", body(page.replace(">January 5, 2026<", ">Fifth of Januarius<")))
     entry = {**pointed_at(server, example_html()), "follow_links": False}
     entry.pop("change_feed")
-    entry["selectors"] = {
-        k: v
-        for k, v in entry["selectors"].items()
-        if k not in ("body", "credit", "full_story_text")
-    }
+    entry["selectors"] = listing_selectors(entry)
     result = html_source(entry).fetch({}, NOW)
     (error,) = result.errors
     assert "'Fifth of Januarius' is not a date swfeed understands" in str(error)

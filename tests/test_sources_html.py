@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from pydantic import ValidationError
 
 from swfeed.config import HtmlSourceConfig, load_config
@@ -27,10 +26,12 @@ from tests.httpfixture import (
     FixtureServer,
     body,
     conditional,
+    example_entry,
     fixture,
     make_config,
     running,
     sequence,
+    serve_wix,
     status,
 )
 
@@ -40,18 +41,7 @@ WPS = "/post/wps-in-peacekeeping-gender-perceptions-and-gaps-in-mandate-integrat
 RWANDA_TITLE = "Women at the Center of Rwanda’s Peacebuilding and Recovery"
 
 
-def example_source(kind: str) -> dict[str, Any]:
-    """The sample config's first source of ``kind``, as a dict."""
-    sources = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["sources"]
-    return dict(next(s for s in sources if s["kind"] == kind))
-
-
-def serve_wix(server: FixtureServer) -> None:
-    server.serve("/blog-feed.xml", fixture("wix/blog-feed.xml", "application/rss+xml"))
-    server.serve("/news", fixture("wix/news.html"))
-    server.serve("/news/page/2", fixture("wix/news-page-2.html"))
-    for page in (DATA / "wix" / "post").glob("*.html"):
-        server.serve(f"/post/{page.stem}", fixture(f"wix/post/{page.name}"))
+example_source = example_entry
 
 
 def source(server: FixtureServer, path: str = "/news", **overrides: Any) -> HtmlSource:
