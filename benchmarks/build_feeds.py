@@ -9,6 +9,9 @@ folder with N articles spread over C categories, then times, as medians of sever
 - rebuild: the same with nothing changed (every file compared, none rewritten);
 - query: the store queries alone;
 - render: rendering only, from articles already in memory;
+- times: the distinct times every entry shows (``feed_times``: every visible article's
+  times, ties one second apart), which ``swfeed build`` adds; and the build with and
+  without them, runs alternating (A B A B), median and min-max;
 - baseline: the same entries (same feeds, same number of documents) serialized by a
   minimal lxml serializer: title, link, id, date, summary and body per entry, no
   validation rules, no images, no URI or text cleaning.
@@ -24,17 +27,24 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lxml import etree
-from timing import median_seconds
+from timing import median_seconds, print_figures
 
 from swfeed.config import Config
-from swfeed.feeds.build import CategoryFeed, load_feed_articles, render_feeds, write_feeds
+from swfeed.feeds.build import (
+    CategoryFeed,
+    feed_times,
+    load_feed_articles,
+    render_feeds,
+    write_feeds,
+)
 from swfeed.models import Article, Image
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
@@ -149,6 +159,13 @@ def main() -> None:
             main_articles, categories = load_feed_articles(store, config, NOW)
             write_feeds(config, main_articles, categories, now=NOW)
 
+        def build_with_times() -> None:
+            shutil.rmtree(root / "public", ignore_errors=True)
+            main_articles, categories = load_feed_articles(store, config, NOW)
+            shown = [*main_articles, *(a for c in categories for a in c.articles)]
+            times = feed_times(store, NOW, shown)
+            write_feeds(config, main_articles, categories, now=NOW, times=times)
+
         def rebuild() -> None:
             main_articles, categories = load_feed_articles(store, config, NOW)
             report = write_feeds(config, main_articles, categories, now=NOW)
@@ -164,6 +181,9 @@ def main() -> None:
             lambda: render_feeds(config, main_articles, categories), args.runs
         )
         base_s = median_seconds(lambda: baseline(sets, documents_per_set=3), args.runs)
+        shown = [*main_articles, *(a for c in categories for a in c.articles)]
+        times_s = median_seconds(lambda: feed_times(store, NOW, shown), args.runs)
+        plain, timed = alternate(build, build_with_times, args.runs)
         db.close()
     entries = sum(len(s) for s in sets)
     print(
@@ -186,6 +206,31 @@ def main() -> None:
         f"rebuild, nothing changed (no file rewritten)      : {rebuild_s * 1000:8.1f} ms"
         f"   ratio {rebuild_s / base_s:5.2f}x"
     )
+    report_times(times_s, base_s, plain, timed)
+
+
+def report_times(times_s: float, base_s: float, plain: list[float], timed: list[float]) -> None:
+    """The distinct times' own cost, and the build without (A) and with (B) them."""
+    print(
+        f"distinct times (feed_times, articles since the oldest shown): {times_s * 1000:6.1f} ms"
+        f"   ratio {times_s / base_s:5.2f}x"
+    )
+    print_figures("build without times (A)", plain)
+    print_figures("build with times    (B)", timed)
+    print(f"B / A (medians): {statistics.median(timed) / statistics.median(plain):.3f}")
+
+
+def alternate(
+    first: Callable[[], None], second: Callable[[], None], runs: int
+) -> tuple[list[float], list[float]]:
+    """Wall times of ``first`` and ``second``, run in turn (A B A B ...)."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for action, found in ((first, times[0]), (second, times[1])):
+            started = time.perf_counter()
+            action()
+            found.append(time.perf_counter() - started)
+    return times
 
 
 if __name__ == "__main__":

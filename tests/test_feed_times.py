@@ -12,6 +12,7 @@ import pytest
 
 from swfeed import pipeline
 from swfeed.config import load_config
+from swfeed.feeds.build import feed_times
 from swfeed.feeds.times import Times, distinct_times
 from swfeed.models import Image
 from swfeed.sources.scrape import ListingItem, in_listing_order
@@ -147,3 +148,19 @@ def test_a_story_dated_today_is_shown_at_once(tmp_path: Path) -> None:
         assert [a.id for a in store.latest(morning, 10)] == [today.id]
         later = store.latest(morning + timedelta(days=1), 10)
         assert [a.id for a in later] == [tomorrow.id, today.id]
+
+
+def test_reading_only_articles_since_the_oldest_shown_gives_the_same_times(
+    tmp_path: Path,
+) -> None:
+    """The bound feed_times puts on its query changes no shown article's times."""
+    config = load_config(copy_sample(tmp_path))
+    day = [sample_article(n, published=NOON - timedelta(days=n // 3)) for n in range(1, 13)]
+    with Database(config.store.path) as db:
+        store = ArticleStore(db)
+        store.apply_fetch("site", day, [], {}, NOON + timedelta(days=1))
+        later = NOON + timedelta(days=2)
+        shown = store.latest(later, 5)
+        everything = feed_times(store, later)
+        bounded = feed_times(store, later, shown)
+    assert {a.id: bounded[a.id] for a in shown} == {a.id: everything[a.id] for a in shown}

@@ -236,7 +236,9 @@ def build(config: Config, db: Database, now: datetime) -> WriteReport:
     that changed (``notify_hubs`` sends them)."""
     store = ArticleStore(db)
     main, categories = load_feed_articles(store, config, now)
-    report = write_feeds(config, main, categories, now=now, times=feed_times(store, now))
+    shown = [*main, *(article for category in categories for article in category.articles)]
+    times = feed_times(store, now, shown)
+    report = write_feeds(config, main, categories, now=now, times=times)
     write_directory(config, [(c.slug, c.name) for c in categories], report)
     copy_media(config, report)
     if config.feeds.websub.hubs:

@@ -221,9 +221,17 @@ def load_feed_articles(
     return main, categories
 
 
-def feed_times(store: ArticleStore, now: datetime) -> dict[str, Times]:
-    """The distinct times every visible article shows in the feeds (see ``feeds.times``)."""
-    stored = store.visible_times(now)
+def feed_times(
+    store: ArticleStore, now: datetime, shown: Iterable[Article] = ()
+) -> dict[str, Times]:
+    """The distinct times the visible articles show in the feeds (see ``feeds.times``).
+
+    With ``shown`` (the articles of every feed), only the articles published since the
+    oldest of them are read: a tie moves the older article, so nothing older can change
+    the times of those shown.
+    """
+    oldest = min((article.published for article in shown), default=None)
+    stored = store.visible_times(now, oldest)
     return distinct_times((i, Times(published, updated)) for i, published, updated in stored)
 
 

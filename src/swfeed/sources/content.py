@@ -166,7 +166,7 @@ class ContentSource:
         old = _files_of(state)
         same_settings = state.get("settings") == self.settings_key()
         trusted = old if same_settings and not force else {}
-        ids = IdBook(_remembered(old), (item.rel for item in found))
+        ids = IdBook(lambda: _remembered(old), lambda: (item.rel for item in found))
         run = _Fetch(self._context(), trusted, old, errors, ids, self.budget)
         run.load(found)
         old_ids = {e.article_id for e in old.values() if e.article_id}
@@ -205,7 +205,7 @@ class FileEntry:
     sha256: str
     article_id: str | None
     media: dict[str, list[int] | None] = field(default_factory=dict)
-    story: tuple[str, str] | None = None
+    story: str | None = None
     id_in_file: bool = True
 
     def to_state(self) -> dict[str, Any]:
@@ -220,21 +220,20 @@ class FileEntry:
         if self.media:
             data["media"] = dict(sorted(self.media.items()))
         if self.story is not None:
-            data["story"] = list(self.story)
+            data["story"] = self.story
         if not self.id_in_file:
             data["id_in_file"] = False
         return data
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> FileEntry:
-        story = data.get("story")
         return cls(
             mtime_ns=int(data["mtime_ns"]),
             size=int(data["size"]),
             sha256=str(data["sha256"]),
             article_id=data.get("article_id"),
             media=dict(data.get("media", {})),
-            story=(str(story[0]), str(story[1])) if story else None,
+            story=data.get("story"),
             id_in_file=bool(data.get("id_in_file", True)),
         )
 

@@ -15,16 +15,16 @@ renamed. An article file without ``id:`` keeps
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from swfeed.stories import title_words
 
 
-def story_key(day: date, title: str) -> tuple[str, str]:
-    """(ISO date, title folded to lower-case words): the same story, told apart from others."""
-    return day.isoformat(), title_words(title)
+def story_key(day: date, title: str) -> str:
+    """``2026-01-08 title words``: the ISO date, then the title folded to lower-case words."""
+    return f"{day.isoformat()} {title_words(title)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,20 +34,36 @@ class Remembered:
     rel: str
     article_id: str
     sha256: str
-    story: tuple[str, str] | None
+    story: str | None
 
 
 class IdBook:
-    """The ids remembered from the last fetch, handed out to the files of this one."""
+    """The ids remembered from the last fetch, handed out to the files of this one.
 
-    def __init__(self, remembered: Iterable[Remembered], present: Iterable[str]) -> None:
-        here = set(present)
-        self._by_rel = {item.rel: item for item in remembered}
-        self._vanished = [item for rel, item in self._by_rel.items() if rel not in here]
+    Built on first use from ``remembered()`` and ``present()`` (the paths found now): a
+    fetch that parses no file without an id never pays for it.
+    """
 
-    def id_for(self, rel: str, sha256: str, story: tuple[str, str], url: str) -> str:
+    def __init__(
+        self,
+        remembered: Callable[[], Iterable[Remembered]],
+        present: Callable[[], Iterable[str]],
+    ) -> None:
+        self._remembered = remembered
+        self._present = present
+        self._by_rel: dict[str, Remembered] | None = None
+        self._vanished: list[Remembered] = []
+
+    def _book(self) -> dict[str, Remembered]:
+        if self._by_rel is None:
+            here = set(self._present())
+            self._by_rel = {item.rel: item for item in self._remembered()}
+            self._vanished = [item for rel, item in self._by_rel.items() if rel not in here]
+        return self._by_rel
+
+    def id_for(self, rel: str, sha256: str, story: str, url: str) -> str:
         """The id of the file ``rel`` (its bytes' hash and story given): see the docstring."""
-        known = self._by_rel.get(rel)
+        known = self._book().get(rel)
         if known is not None and _same_story(known.story, story):
             return known.article_id
         renamed = self._take(sha256=sha256) or self._take(story=story)
@@ -58,7 +74,7 @@ class IdBook:
         return url
 
     def _take(
-        self, *, sha256: str | None = None, story: tuple[str, str] | None = None
+        self, *, sha256: str | None = None, story: str | None = None
     ) -> str | None:
         """The id of a vanished file with these bytes or this story, handed out once."""
         for item in self._vanished:
@@ -68,8 +84,8 @@ class IdBook:
         return None
 
 
-def _same_story(remembered: tuple[str, str] | None, story: tuple[str, str]) -> bool:
+def _same_story(remembered: str | None, story: str) -> bool:
     """The same date or the same title (an unknown story, from an older state, counts)."""
     if remembered is None:
         return True
-    return remembered[0] == story[0] or remembered[1] == story[1]
+    return remembered[:10] == story[:10] or remembered[11:] == story[11:]

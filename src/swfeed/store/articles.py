@@ -320,12 +320,16 @@ class ArticleStore:
             for row in self.db.conn.execute(sql, params)
         ]
 
-    def visible_times(self, now: datetime) -> list[tuple[str, datetime, datetime]]:
-        """(id, published, updated) of every article visible at ``now``."""
+    def visible_times(
+        self, now: datetime, since: datetime | None = None
+    ) -> list[tuple[str, datetime, datetime]]:
+        """(id, published, updated) of every article visible at ``now`` (published at or
+        after ``since``, when given)."""
         rows = self.db.conn.execute(
             "SELECT id, published, updated FROM articles"
-            " WHERE removed IS NULL AND merged_into IS NULL AND visible_from <= ?",
-            (utc_text(now),),
+            " WHERE removed IS NULL AND merged_into IS NULL AND visible_from <= ?"
+            " AND published >= ?",
+            (utc_text(now), utc_text(since) if since else ""),
         )
         return [
             (
