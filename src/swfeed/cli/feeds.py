@@ -95,7 +95,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from swfeed.configcheck import host_warnings
 
     config = load(args)
-    print(f"{config.source_file}: config OK ({len(config.sources)} sources)")
+    print(f"{config.source_file}: config OK ({plural(len(config.sources), 'source')})")
     for warning in host_warnings(config):
         print(_indent(f"warning: {warning}", "  "))
     now = utc_now()

@@ -73,9 +73,7 @@ class IdBook:
             return f"{url}#{story[0]}"  # another story in a file that had this URL as id
         return url
 
-    def _take(
-        self, *, sha256: str | None = None, story: str | None = None
-    ) -> str | None:
+    def _take(self, *, sha256: str | None = None, story: str | None = None) -> str | None:
         """The id of a vanished file with these bytes or this story, handed out once."""
         for item in self._vanished:
             if item.sha256 == sha256 or (story is not None and item.story == story):
