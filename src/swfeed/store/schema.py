@@ -224,7 +224,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE issue_articles ADD COLUMN reason TEXT;
     """,
-    # 10: one story once. Keys that tell two sources' copies of a story (the link
+    # 11: one story once. Keys that tell two sources' copies of a story (the link
     # normalised; the day and title's words), filled in by the next fetch for older rows;
     # merged_into: the id of the copy feeds and issues show instead of this one.
     """
