@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,6 +38,14 @@ def write_config(tmp_path: Path) -> WriteConfig:
         return path
 
     return write
+
+
+def copy_sample_site(root: Path) -> Path:
+    """The sample site's content folder and config copied into ``root``: the config's path."""
+    shutil.copytree(ROOT / "content", root / "content")
+    (root / "config").mkdir()
+    shutil.copy(ROOT / "config" / "swfeed.yaml", root / "config" / "swfeed.yaml")
+    return root / "config" / "swfeed.yaml"
 
 
 SAMPLE_SECRET = "sample-unsubscribe-secret-for-tests-only"

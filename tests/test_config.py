@@ -268,3 +268,51 @@ def test_oversized_config_is_refused_quickly(write_config: WriteConfig) -> None:
     [error] = errors_of(path)
     assert error.startswith(f"{path}: the config file is 2,")
     assert "the limit is 1,000,000 bytes" in error
+
+
+PLAIN_SUBJECTS = [
+    "{{ site.title }} weekly: {{ count }} {{ 'story' if count == 1 else 'stories' }}",
+    "{{site.title}} {{ label }}: {{ featured }}",
+    'News {{ period }} ({{ date }}), {{ count }} {{ "item" if count != 1 else "items" }}',
+    "{{ site.url }} {{ site.language }}",
+    "Plain text, no variables",
+]
+RENDERED_SUBJECTS = [
+    *PLAIN_SUBJECTS,
+    "{{ site.name }}",
+    "{{ sight.title }}",
+    "{{ site }}",
+    "{{ count }}}",
+    "{{- count }}",
+    "{{ count -}}",
+    "{% if count %}x{% endif %}",
+    "{# note #}{{ count }}",
+    "{{ 'a' if count == 1 }}",
+    "{{ 'a' if period < 1 else 'b' }}",
+    "{{ 'a' if count == 01 else 'b' }}",
+    "{{ 'a\\'' if count == 1 else 'b' }}",
+    "{{ 'a}}' if count == 1 else 'b' }}",
+    "{{ counts }}",
+    "{{ count | upper }}",
+    "{{ count\n}}",
+    "{{",
+    "}}",
+]
+
+
+@pytest.mark.parametrize("subject", RENDERED_SUBJECTS)
+def test_a_subject_passed_without_rendering_renders(subject: str) -> None:
+    """The subject check skips Jinja2 only for a template that renders with sample values."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from swfeed.config import SUBJECT_SAMPLE, _subject_is_plain
+
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+    try:
+        env.from_string(subject).render(**SUBJECT_SAMPLE)
+        renders = True
+    except Exception:  # a TemplateError, or a TypeError of a comparison
+        renders = False
+    assert not _subject_is_plain(subject) or renders
+    assert _subject_is_plain(subject) == (subject in PLAIN_SUBJECTS or subject == "{{ count\n}}")

@@ -23,7 +23,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     HttpUrl,
     PlainSerializer,
@@ -106,13 +105,26 @@ def _zone(value: Any) -> str:
 TimeZoneName = Annotated[str, BeforeValidator(_zone)]
 
 
+def _email(value: str) -> str:
+    """pydantic's ``EmailStr`` check and normalization, made only when there is an address
+    (``EmailStr`` loads email-validator when the models are built, for every command)."""
+    from pydantic.networks import validate_email
+
+    return validate_email(value)[1]
+
+
+EmailAddress = Annotated[
+    str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})
+]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Author(_Model):
     name: str = Field(description="Name shown as the feeds' and digest's author.")
-    email: EmailStr | None = Field(
+    email: EmailAddress | None = Field(
         None, description="Contact address shown in the feeds (optional)."
     )
 
@@ -447,8 +459,34 @@ SUBJECT_SAMPLE: dict[str, Any] = {
 }
 
 
+_SUBJECT_NAME = "|".join(
+    [
+        *(f"site\\.{key}" for key in SUBJECT_SAMPLE["site"]),
+        *(k for k in SUBJECT_SAMPLE if k != "site"),
+    ]
+)
+_SUBJECT_STRING = r"""(?:'[^'\\{}]*'|"[^"\\{}]*")"""
+_SUBJECT_PLAIN = re.compile(
+    rf"\s*(?:{_SUBJECT_NAME}|{_SUBJECT_STRING}\s+if\s+count\s*(?:==|!=|<=|>=|<|>)\s*"
+    rf"(?:0|[1-9][0-9]*)\s+else\s+{_SUBJECT_STRING})\s*"
+)
+
+
+def _subject_is_plain(value: str) -> bool:
+    """True for a subject that surely renders: text without braces and ``{{ }}`` holding
+    only a known variable or ``'a' if count == 1 else 'b'``. Anything else is rendered (and
+    Jinja2 imported only then, so loading a config does not cost Jinja2's import)."""
+    parts = re.split(r"\{\{(.*?)\}\}", value, flags=re.DOTALL)
+    texts, expressions = parts[0::2], parts[1::2]
+    return not any("{" in text or "}" in text for text in texts) and all(
+        _SUBJECT_PLAIN.fullmatch(expression) for expression in expressions
+    )
+
+
 def _subject_renders(value: str) -> str:
     """The subject template, rendered with sample values: an unknown variable is an error."""
+    if _subject_is_plain(value):
+        return value
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -629,10 +667,10 @@ class DeliveryConfig(_Model):
         "store file's folder).",
     )
     smtp: SmtpConfig | None = Field(None, description="The relay, when method is smtp.")
-    from_address: EmailStr = Field(description="The From address, e.g. news@securitywomen.org.")
+    from_address: EmailAddress = Field(description="The From address, e.g. news@securitywomen.org.")
     from_name: str = Field("", description="The From display name.")
-    reply_to: EmailStr | None = Field(None, description="Reply-To address (optional).")
-    unsubscribe_mailto: EmailStr | None = Field(
+    reply_to: EmailAddress | None = Field(None, description="Reply-To address (optional).")
+    unsubscribe_mailto: EmailAddress | None = Field(
         None, description="Address that takes unsubscribe mails (List-Unsubscribe mailto:)."
     )
     unsubscribe_url: HttpUrl | None = Field(
@@ -667,7 +705,7 @@ class DeliveryConfig(_Model):
     dkim: DkimConfig | None = Field(
         None, description="Sign every message with DKIM (RSA, optionally Ed25519 as well)."
     )
-    bounce_address: EmailStr | None = Field(
+    bounce_address: EmailAddress | None = Field(
         None,
         description="Where bounces go, e.g. bounces@news.example.org: each message's envelope "
         "sender becomes bounces+TOKEN@... (VERP), a signed token naming issue and recipient. "

@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_RUNTIME = 1
-EXIT_CONFIG = 2
+from swfeed.exitcodes import EXIT_CONFIG, EXIT_RUNTIME
 
 
 class SwfeedError(Exception):

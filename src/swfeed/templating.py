@@ -5,7 +5,8 @@ bundled ``templates/`` folder. The bundled ones are also reachable as ``swfeed/<
 an admin's ``digest.html.j2`` can ``{% extends "swfeed/digest.html.j2" %}`` and replace one
 block instead of copying the whole file. Every HTML template is autoescaped; ``*.txt.j2``
 are plain. Brand colours are defined once, in ``brand.j2``, which every template sees
-as ``brand``.
+as ``brand``. Jinja2 is loaded when a template is rendered, not when finding the folders
+(the feed build's stamp looks at them without rendering anything).
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-
 import swfeed
 from swfeed.errors import TemplateError
 from swfeed.languages import is_rtl
 
 if TYPE_CHECKING:
+    import jinja2
+
     from swfeed.config import Config
 
 #: A file every bundled templates folder holds (how the folder is recognised).
@@ -74,6 +75,8 @@ def bundled_templates() -> Path:
 def template_env(folder: Path | None) -> jinja2.Environment:
     """The environment: the admin's folder first, then the bundled templates (also as
     ``swfeed/<name>``, for an admin's template that extends the bundled one)."""
+    import jinja2
+
     bundled = jinja2.FileSystemLoader(bundled_templates())
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(folder)] if folder else []
     loaders += [bundled, jinja2.PrefixLoader({BUNDLED_PREFIX: bundled})]
@@ -102,6 +105,8 @@ def site_templates(config: Config) -> jinja2.Environment:
 
 def render_template(env: jinja2.Environment, name: str, **context: Any) -> str:
     """Render one template; template faults become a ``TemplateError`` naming file:line."""
+    import jinja2
+
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateError as exc:
@@ -110,6 +115,8 @@ def render_template(env: jinja2.Environment, name: str, **context: Any) -> str:
 
 def template_error(exc: jinja2.TemplateError, name: str) -> TemplateError:
     """A Jinja2 error as a ``TemplateError`` naming the template file and line."""
+    import jinja2
+
     if isinstance(exc, jinja2.TemplateSyntaxError):
         where = f"{exc.filename or exc.name or name}:{exc.lineno}"
     else:

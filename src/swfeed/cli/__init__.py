@@ -13,15 +13,15 @@ To add a command: a ``cmd_*`` handler and an ``add_command`` call in the group's
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import textwrap
-import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeAlias
 
 from swfeed import __version__
-from swfeed.errors import EXIT_RUNTIME, SwfeedError
+from swfeed.exitcodes import EXIT_RUNTIME
 
 if TYPE_CHECKING:
     from swfeed.config import Config
@@ -55,10 +55,18 @@ def add_command(
 
 
 def load(args: argparse.Namespace) -> Config:
-    """The config named by ``--config`` / ``$SWFEED_CONFIG`` / the default path."""
+    """The config named by ``--config`` / ``$SWFEED_CONFIG`` / the default path.
+
+    In the swfeed program itself (not when a test calls ``main``), what start-up made (the
+    modules, the config models, the config) is frozen for the garbage collector: it lives
+    until the process ends, so no collection, nor the one at exit, walks it again.
+    """
     from swfeed.config import config_path, load_config
 
-    return load_config(config_path(args.config))
+    config = load_config(config_path(args.config))
+    if args.program:
+        gc.freeze()
+    return config
 
 
 def utc_now() -> datetime:
@@ -92,16 +100,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``swfeed`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.program = argv is None
     handler: Handler = args.handler
     try:
         return handler(args)
-    except SwfeedError as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(f"swfeed: error: {exc}", file=sys.stderr)
-        return exc.exit_code
     except KeyboardInterrupt:
         print("swfeed: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_RUNTIME
+    except Exception as exc:
+        # Imported here, not at the top (``--help`` needs no error class): whatever raised
+        # a SwfeedError has loaded the module already.
+        from swfeed.errors import SwfeedError
+
+        if not isinstance(exc, SwfeedError):
+            raise
+        if args.debug:
+            import traceback
+
+            traceback.print_exc()
+        print(f"swfeed: error: {exc}", file=sys.stderr)
+        return exc.exit_code

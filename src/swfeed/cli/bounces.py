@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from swfeed.cli import Subparsers, add_command, load, utc_now
-from swfeed.errors import EXIT_OK
+from swfeed.exitcodes import EXIT_OK
 
 DETAILS = """\
 Reads the new mails of bounces.maildir (or bounces.imap) once: delivery status

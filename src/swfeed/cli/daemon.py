@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from swfeed.cli import Subparsers, add_command
-from swfeed.config import config_path, load_config
-from swfeed.daemon.clock import Clock, clock_from_env
-from swfeed.daemon.logs import LOG_FORMATS, configure_logging
-from swfeed.errors import EXIT_CONFIG, EXIT_OK, ConfigError, ConfigErrors
+from swfeed.daemon import LOG_FORMATS
+from swfeed.exitcodes import EXIT_CONFIG, EXIT_OK
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from swfeed.daemon.clock import Clock
+    from swfeed.errors import ConfigError, ConfigErrors
 
 
 def register(subparsers: Subparsers) -> None:
@@ -47,11 +50,15 @@ def register(subparsers: Subparsers) -> None:
 
 def process_clock() -> Clock:
     """The clock of this process: real, unless the test-only SWFEED_TEST_CLOCK is set."""
+    from swfeed.daemon.clock import clock_from_env
+
     return clock_from_env(os.environ, datetime.now(UTC))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from swfeed.config import config_path
     from swfeed.daemon import run_daemon
+    from swfeed.daemon.logs import configure_logging
 
     clock = process_clock()
     configure_logging(args.log_format)
@@ -59,6 +66,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from swfeed.config import config_path, load_config
+    from swfeed.errors import ConfigError, ConfigErrors
     from swfeed.status import gather_status, render_text, to_json
     from swfeed.store import Database
 
@@ -81,7 +92,10 @@ def status_without_config(
     path: Path, exc: ConfigError | ConfigErrors, now: datetime, *, as_json: bool
 ) -> int:
     """The store's state and the config's errors, when the config does not load (exit 2)."""
+    import json
+
     from swfeed.config import store_path_of
+    from swfeed.errors import ConfigErrors
     from swfeed.status import gather_store_status, render_text, to_json
     from swfeed.store import Database
 

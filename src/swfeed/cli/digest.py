@@ -10,26 +10,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
-from swfeed import pipeline
 from swfeed.cli import PERIOD_HELP, Subparsers, add_command, load, utc_now
-from swfeed.cli.sendreport import ProgressBar, print_plan, print_run
-from swfeed.config import Config
-from swfeed.digest.archive import archive_folder
-from swfeed.digest.due import Action
-from swfeed.digest.freeze import LeftOutLine, Plan, ensure_issue, preview_issue
-from swfeed.digest.periods import date_range
-from swfeed.digest.preview import write_preview
-from swfeed.digest.render import sent_size
-from swfeed.digest.select import LEFT_OUT
-from swfeed.digest.settings import digest_settings
-from swfeed.errors import EXIT_OK, EXIT_RUNTIME
-from swfeed.mailinglist.addresses import normalize_address
-from swfeed.models import DigestIssue
-from swfeed.store import Database
-from swfeed.store.deliveries import State
-from swfeed.store.issues import IssueStore
+from swfeed.exitcodes import EXIT_OK, EXIT_RUNTIME
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from swfeed.config import Config
+    from swfeed.digest.freeze import LeftOutLine, Plan
+    from swfeed.models import DigestIssue
+    from swfeed.pipeline import DigestRun
+    from swfeed.store import Database
 
 SEND_DETAILS = """\
 Without --period it sends the issue due now: the one of the latest scheduled digest time
@@ -137,6 +130,9 @@ def _register_send(commands: Subparsers) -> None:
 
 def describe(issue: DigestIssue, plan: Plan | None = None) -> list[str]:
     """The lines preview and freeze print about an issue (``plan``: how it was chosen)."""
+    from swfeed.digest.periods import date_range
+    from swfeed.digest.render import sent_size
+
     left_out = issue.left_out
     more = f" ({left_out} more left out: over max_articles or the size budget)" if left_out else ""
     window = f"articles visible up to {issue.cutoff:%Y-%m-%d %H:%M} UTC"
@@ -156,6 +152,9 @@ def describe(issue: DigestIssue, plan: Plan | None = None) -> list[str]:
 @contextmanager
 def session(args: argparse.Namespace) -> Iterator[tuple[Config, Database, datetime]]:
     """The config (with a digest section), the open store, and now."""
+    from swfeed.digest.settings import digest_settings
+    from swfeed.store import Database
+
     config = load(args)
     digest_settings(config)
     with Database(config.store.path) as db:
@@ -163,6 +162,9 @@ def session(args: argparse.Namespace) -> Iterator[tuple[Config, Database, dateti
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    from swfeed.digest.freeze import preview_issue
+    from swfeed.digest.preview import write_preview
+
     with session(args) as (config, db, now):
         shown = preview_issue(config, db, now, args.period)
     issue = shown.issue
@@ -186,6 +188,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def left_out_lines(left_out: Sequence[LeftOutLine], zone: ZoneInfo) -> list[str]:
     """The articles an issue takes up without showing them, each with the reason."""
+    from swfeed.digest.select import LEFT_OUT
+
     if not left_out:
         return []
     lines = [f"left out: {len(left_out)} (never offered to a later issue):"]
@@ -196,6 +200,9 @@ def left_out_lines(left_out: Sequence[LeftOutLine], zone: ZoneInfo) -> list[str]
 
 
 def cmd_freeze(args: argparse.Namespace) -> int:
+    from swfeed.digest.archive import archive_folder
+    from swfeed.digest.freeze import ensure_issue
+
     with session(args) as (config, db, now):
         issue = ensure_issue(config, db, now, args.period)
     if issue is None:
@@ -209,6 +216,9 @@ def cmd_freeze(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    from swfeed.cli.sendreport import print_run
+    from swfeed.mailinglist.addresses import normalize_address
+
     with session(args) as (config, db, now):
         if args.to:
             return _test_send(config, db, now, args.period, normalize_address(args.to))
@@ -223,7 +233,10 @@ def _test_send(
     config: Config, db: Database, now: datetime, period: str | None, address: str
 ) -> int:
     """One marked copy of the issue (frozen first if needed) to ``address``."""
+    from swfeed import pipeline
     from swfeed.delivery.send import send_test
+    from swfeed.digest.freeze import ensure_issue
+    from swfeed.store.deliveries import State
 
     chosen = period or pipeline.decide_due(config, db, now).period
     issue = ensure_issue(config, db, now, chosen)
@@ -237,7 +250,12 @@ def _test_send(
 
 def _dry_run(config: Config, db: Database, now: datetime, period: str | None) -> int:
     """What a send would decide and whom it would mail; changes nothing."""
+    from swfeed import pipeline
+    from swfeed.cli.sendreport import print_plan
     from swfeed.delivery.send import plan
+    from swfeed.digest.due import Action
+    from swfeed.digest.freeze import preview_issue
+    from swfeed.store.issues import IssueStore
 
     due = pipeline.decide_due(config, db, now, period)
     if due.decision.action is not Action.SEND:
@@ -254,8 +272,11 @@ def _dry_run(config: Config, db: Database, now: datetime, period: str | None) ->
 
 def _send_with_signals(
     config: Config, db: Database, period: str | None, retry_unknown: bool, resume: bool
-) -> pipeline.DigestRun:
+) -> DigestRun:
     """``send_digest`` with SIGTERM/SIGINT finishing the message in flight, then stopping."""
+    from swfeed import pipeline
+    from swfeed.cli.sendreport import ProgressBar
+
     stop = threading.Event()
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from swfeed.cli import Subparsers, add_command, load
-from swfeed.errors import EXIT_OK, EXIT_RUNTIME
+from swfeed.exitcodes import EXIT_OK, EXIT_RUNTIME
 
 DETAILS = """\
 Looks up SPF for the From and envelope (bounce) domains and whether it allows the relay,

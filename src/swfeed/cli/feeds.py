@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
-from contextlib import nullcontext
 from datetime import datetime
-from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from swfeed import configdoc, pipeline
 from swfeed.cli import Subparsers, add_command, load, utc_now
-from swfeed.config import Config, ContentSourceConfig, json_schema
-from swfeed.errors import EXIT_OK, EXIT_RUNTIME
-from swfeed.feeds import WriteReport, autodiscovery_tags
-from swfeed.feeds.directory import index_url
+from swfeed.exitcodes import EXIT_OK, EXIT_RUNTIME
 from swfeed.plaintext import plural
-from swfeed.store import Database
-from swfeed.store.articles import ArticleStore, SourceStatus
-from swfeed.websub import HubReport
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from swfeed.config import Config
+    from swfeed.feeds import WriteReport
+    from swfeed.pipeline import DryRun, SourceReport
+    from swfeed.store.articles import SourceStatus
+    from swfeed.websub import HubReport
 
 
 def register(subparsers: Subparsers) -> None:
@@ -64,9 +63,13 @@ def register(subparsers: Subparsers) -> None:
         subparsers,
         "build",
         "write the RSS, Atom and JSON feeds from the store",
-        details="Unchanged files are not rewritten. (Making a digest issue is "
-        "`swfeed digest freeze`.)",
-        examples=["swfeed build"],
+        details="Nothing is rendered when nothing changed since the last build (articles, "
+        "config, templates, swfeed itself) and its files are intact; unchanged files are "
+        "not rewritten. (Making a digest issue is `swfeed digest freeze`.)",
+        examples=["swfeed build", "swfeed build --force"],
+    )
+    build.add_argument(
+        "--force", action="store_true", help="render every feed even if nothing changed"
     )
     build.set_defaults(handler=cmd_build)
     publish = add_command(
@@ -92,6 +95,7 @@ def register(subparsers: Subparsers) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from swfeed import pipeline
     from swfeed.configcheck import host_warnings
 
     config = load(args)
@@ -110,14 +114,20 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def stored_statuses(config: Config) -> dict[str, SourceStatus]:
     """What the store (if any) records of each source; nothing is created or written."""
+    from contextlib import nullcontext
+
+    from swfeed.store import Database
+    from swfeed.store.articles import ArticleStore
+
     with Database.read_only(config.store.path) or nullcontext() as db:
         if db is None:
             return {}
         return {s.name: ArticleStore(db).source_status(s.name) for s in config.sources}
 
 
-def print_check(run: pipeline.DryRun, config: Config) -> bool:
+def print_check(run: DryRun, config: Config) -> bool:
     """One source's line in ``check``, its problems and files without ids. True when clean."""
+    from swfeed.config import ContentSourceConfig
     from swfeed.sources.content import files_without_id
 
     if run.result is None:
@@ -158,6 +168,9 @@ def print_backoff(status: SourceStatus, now: datetime) -> None:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    from swfeed import pipeline
+    from swfeed.store import Database
+
     config = load(args)
     config.check_source_names(args.source)
     if args.dry_run:
@@ -173,10 +186,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from swfeed import pipeline
+    from swfeed.store import Database
+
     config = load(args)
     with Database(config.store.path) as db:
         now = utc_now()
-        report = pipeline.build(config, db, now)
+        report = pipeline.build(config, db, now, force=args.force)
         hubs = pipeline.notify_hubs(config, db, now)
     print_build(config, report, sys.stdout)
     print_hubs(hubs, sys.stdout)
@@ -184,6 +200,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
+    from swfeed import pipeline
+    from swfeed.store import Database
+
     config = load(args)
     with Database(config.store.path) as db:
         result = pipeline.publish(config, db, utc_now())
@@ -195,16 +214,22 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_config_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from swfeed.config import json_schema
+
     print(json.dumps(json_schema(), indent=2, sort_keys=True))
     return EXIT_OK
 
 
 def cmd_config_reference(args: argparse.Namespace) -> int:
+    from swfeed import configdoc
+
     print(configdoc.reference(), end="")
     return EXIT_OK
 
 
-def print_fetch(reports: Sequence[pipeline.SourceReport], out: TextIO) -> None:
+def print_fetch(reports: Sequence[SourceReport], out: TextIO) -> None:
     """One line per source: new / updated / unchanged / removed / merged / failed, then each
     merge (the same story as another source's) and each problem."""
     for report in reports:
@@ -236,6 +261,9 @@ def print_fetch(reports: Sequence[pipeline.SourceReport], out: TextIO) -> None:
 
 def print_build(config: Config, report: WriteReport, out: TextIO) -> None:
     """What was written, and the autodiscovery tags for the site's <head>."""
+    from swfeed.feeds import autodiscovery_tags
+    from swfeed.feeds.directory import index_url
+
     print(
         f"feeds: {len(report.written)} written, {len(report.unchanged)} unchanged "
         f"in {config.output.path}",

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from swfeed.atomicfile import atomic_write
 from swfeed.cli import Subparsers, add_command, load, utc_now
-from swfeed.config import Config
-from swfeed.delivery.settings import link_keys
-from swfeed.errors import EXIT_OK, EXIT_RUNTIME
-from swfeed.mailinglist.addresses import SubscriberError, clean_name, normalize_address
-from swfeed.mailinglist.csvfile import parse_topics, read_csv
-from swfeed.mailinglist.suppression import Suppression
+from swfeed.exitcodes import EXIT_OK, EXIT_RUNTIME
 from swfeed.plaintext import plural
-from swfeed.store import Database
-from swfeed.store.subscribers import NewEntry, Status, Subscriber, SubscriberStore
+
+if TYPE_CHECKING:
+    from swfeed.config import Config
+    from swfeed.mailinglist.suppression import Suppression
+    from swfeed.store.subscribers import Status, Subscriber
 
 KEPT_OUT_HINT = "only a new opt-in of their own (the sign-up form) brings them back"
 EXPORT_COLUMNS = (
@@ -102,9 +98,7 @@ def _register_reports(commands: Subparsers) -> None:
         "print every address with its status",
         examples=["swfeed subscribers list", "swfeed subscribers list --status bounced"],
     )
-    listing.add_argument(
-        "--status", metavar="STATUS", choices=[s.value for s in Status], help="only these"
-    )
+    listing.add_argument("--status", metavar="STATUS", type=_status, help="only these")
     listing.set_defaults(handler=cmd_list)
     show = add_command(
         commands,
@@ -124,11 +118,29 @@ def _register_reports(commands: Subparsers) -> None:
     export.set_defaults(handler=cmd_export)
 
 
+def _status(text: str) -> Status:
+    """``--status``'s value (the store module is loaded only when the option is given)."""
+    from swfeed.store.subscribers import Status
+
+    try:
+        return Status(text)
+    except ValueError:
+        names = ", ".join(status.value for status in Status)
+        raise argparse.ArgumentTypeError(f"{text!r} is not a status: use {names}") from None
+
+
 def _suppression(config: Config) -> Suppression:
+    from swfeed.delivery.settings import link_keys
+    from swfeed.mailinglist.suppression import Suppression
+
     return Suppression(link_keys(config))
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from swfeed.mailinglist.csvfile import read_csv
+    from swfeed.store import Database
+    from swfeed.store.subscribers import NewEntry, SubscriberStore
+
     config = load(args)
     entries = [NewEntry(e.address, e.name, e.topics) for e in read_csv(args.file)]
     with Database(config.store.path) as db:
@@ -143,6 +155,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    from swfeed.mailinglist.addresses import clean_name, normalize_address
+    from swfeed.mailinglist.csvfile import parse_topics
+    from swfeed.store import Database
+    from swfeed.store.subscribers import NewEntry, SubscriberStore
+
     config = load(args)
     address, name = normalize_address(args.address), clean_name(args.name)
     topics = None if args.topics is None else parse_topics(args.topics)
@@ -159,6 +176,10 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
+    from swfeed.mailinglist.addresses import SubscriberError, normalize_address
+    from swfeed.store import Database
+    from swfeed.store.subscribers import Status, SubscriberStore
+
     config = load(args)
     address = normalize_address(args.address)
     with Database(config.store.path) as db:
@@ -176,7 +197,10 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
+    from swfeed.delivery.settings import link_keys
+    from swfeed.mailinglist.addresses import SubscriberError, normalize_address
     from swfeed.signup.service import erase
+    from swfeed.store import Database
 
     config = load(args)
     address = normalize_address(args.address)
@@ -195,9 +219,12 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from swfeed.store import Database
+    from swfeed.store.subscribers import SubscriberStore
+
     config = load(args)
     with Database(config.store.path) as db:
-        status = Status(args.status) if args.status else None
+        status: Status | None = args.status
         subscribers = SubscriberStore(db).all(status)
     for subscriber in subscribers:
         name = f"  {subscriber.name}" if subscriber.name else ""
@@ -207,6 +234,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from swfeed.mailinglist.addresses import normalize_address
+    from swfeed.store import Database
+    from swfeed.store.subscribers import SubscriberStore
+
     config = load(args)
     address = normalize_address(args.address)
     with Database(config.store.path) as db:
@@ -245,6 +276,13 @@ def export_row(subscriber: Subscriber) -> list[str]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from swfeed.atomicfile import atomic_write
+    from swfeed.store import Database
+    from swfeed.store.subscribers import SubscriberStore
+
     config = load(args)
     with Database(config.store.path) as db:
         subscribers = SubscriberStore(db).all()

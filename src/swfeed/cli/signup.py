@@ -7,7 +7,7 @@ import html
 import sys
 
 from swfeed.cli import Subparsers, add_command, load
-from swfeed.errors import EXIT_OK
+from swfeed.exitcodes import EXIT_OK
 
 IFRAME_HEIGHT = 760
 

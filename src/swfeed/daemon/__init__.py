@@ -14,10 +14,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from swfeed.daemon.clock import Clock
+
+LogFormat = Literal["text", "json"]
+LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
+"""The formats of the daemon's log lines (see ``logs``)."""
 
 
 def run_daemon(config_path: Path, clock: Clock) -> int:

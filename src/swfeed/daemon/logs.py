@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Literal, TextIO
+from typing import TextIO
 
 import structlog
 from structlog.typing import Processor
 
-LogFormat = Literal["text", "json"]
-LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
+from swfeed.daemon import LogFormat
 
 _SHARED: list[Processor] = [
     structlog.stdlib.add_log_level,

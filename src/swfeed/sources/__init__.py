@@ -96,13 +96,16 @@ def build_source(
 
     Remote sources share ``session`` (robots.txt answers, per-host pacing) within one run;
     ``budget`` bounds the source's work (content and feed sources stop early when spent).
+    Only the module of the source's kind is imported.
     """
-    from swfeed.sources.content import ContentSource
-    from swfeed.sources.html import HtmlSource
-    from swfeed.sources.upstream import FeedSource
-
     if isinstance(source_config, ContentSourceConfig):
+        from swfeed.sources.content import ContentSource
+
         return ContentSource(source_config, config, budget)
     if isinstance(source_config, HtmlSourceConfig):
+        from swfeed.sources.html import HtmlSource
+
         return HtmlSource(source_config, config, session=session)
+    from swfeed.sources.upstream import FeedSource
+
     return FeedSource(source_config, config, session=session, budget=budget)
