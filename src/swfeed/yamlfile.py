@@ -4,11 +4,17 @@ Used for the config file and for article front matter. Unlike ``yaml.safe_load``
 
 - rejects duplicate keys (PyYAML silently keeps the last one);
 - rejects anchors and aliases (alias bombs; and configs stay readable);
+- rejects nesting deeper than ``MAX_DEPTH`` lists and mappings;
 - resolves plain scalars by the YAML 1.2 core schema, so ``NO`` and ``off`` stay strings and
   ``12:30`` is the string "12:30", not the sexagesimal number 750;
 - expands ``${VAR}`` from the environment (a missing variable is an error with its line;
   a value from the environment is never printed, errors show the ``${VAR}`` instead);
-- records a ``Location`` for every key path, so validation errors can name file:line:column.
+- records where every key path is, so validation errors can name file:line:column.
+
+The text is parsed once, by libyaml (PyYAML's C parser) where PyYAML was built with it,
+else by PyYAML's pure-Python parser (the same events, slower): the data is built straight
+from the parser's events, and every rule above is checked on the way, so a fault stops the
+parse where it is (an alias bomb never expands, a nesting bomb is never descended).
 """
 
 from __future__ import annotations
@@ -20,14 +26,23 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
 from swfeed.errors import ConfigError, Location
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError  # loaded by the callers that validate
+
+try:
+    from yaml import CSafeLoader as EventLoader
+except ImportError:  # PyYAML built without libyaml: the same events from pure Python
+    from yaml import SafeLoader as EventLoader  # type: ignore[assignment]
+
 KeyPath = tuple[str | int, ...]
+Mark = tuple[int, int]
+"""A 1-based (line, column) in the file."""
 #: Environment values this long are redacted wherever they appear in an error; shorter
 #: ones (``5``, ``on``) only where they are quoted whole, so messages stay readable.
 MIN_REDACTED = 3
@@ -37,6 +52,14 @@ _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _BARE_ENV = re.compile(r"(?<![$\w])\$([A-Z][A-Z0-9_]*)\b")
 """``$NAME`` in capitals without braces: meant as an environment variable, read as text."""
+_PLAIN = (None, "")  # the style of a plain scalar (pure-Python parser, libyaml)
+_MERGE = "tag:yaml.org,2002:merge"
+
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings accepted."""
+_LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
+"""libyaml's own nesting limit (1000): its scanner reads a line ahead, so a line of a
+thousand brackets meets this limit before the parser hands us the 65th level."""
 
 
 @dataclass
@@ -45,8 +68,8 @@ class YamlDocument:
 
     data: Any
     file: Path | str
-    locations: dict[KeyPath, Location] = field(default_factory=dict)
-    value_locations: dict[KeyPath, Location] = field(default_factory=dict)
+    locations: dict[KeyPath, Mark] = field(default_factory=dict)
+    value_locations: dict[KeyPath, Mark] = field(default_factory=dict)
     line_offset: int = 0
     #: Values that came from the environment: key path -> (as written, as expanded).
     from_environment: dict[KeyPath, tuple[str, str]] = field(default_factory=dict)
@@ -63,11 +86,11 @@ class YamlDocument:
     def locate(self, path: KeyPath, *, value: bool = False) -> Location:
         """Where ``path``'s key (or, with ``value``, its value) is; else its nearest ancestor."""
         if value and tuple(path) in self.value_locations:
-            return self.value_locations[tuple(path)]
+            return Location(self.file, *self.value_locations[tuple(path)])
         for end in range(len(path), -1, -1):
             found = self.locations.get(tuple(path[:end]))
             if found is not None:
-                return found
+                return Location(self.file, *found)
         return Location(self.file, 1 + self.line_offset, 1)
 
 
@@ -94,11 +117,13 @@ def load_yaml(
     doc = YamlDocument(data=None, file=file, line_offset=line_offset)
     env = os.environ if environ is None else environ
     _refuse_tab_indent(text, doc)
+    loader = EventLoader(text)
     try:
-        _prescan(text, doc)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        doc.data = _Builder(loader, doc, env if expand_env else None).document()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.problem == _LIBYAML_TOO_DEEP:
+            raise _too_deep(doc, mark) from None
         raise ConfigError(
             f"YAML syntax error: {exc.problem or exc.context}",
             location=_location(doc, mark),
@@ -106,25 +131,9 @@ def load_yaml(
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML error: {exc}", location=Location(file)) from None
-    except RecursionError:
-        raise _too_deep(doc) from None
-    if node is None:
-        doc.data = {}
-        return doc
-    builder = _Builder(doc, env if expand_env else None)
-    try:
-        doc.data = builder.build(node, ())
-    except RecursionError:
-        raise _too_deep(doc) from None
+    finally:
+        loader.dispose()
     return doc
-
-
-def _too_deep(doc: YamlDocument) -> ConfigError:
-    return ConfigError(
-        "the YAML is nested too deeply to read",
-        location=Location(doc.file, 1 + doc.line_offset, 1),
-        hint="Flatten the nested lists or mappings; no swfeed setting needs such depth.",
-    )
 
 
 _TAB_INDENT = re.compile(r"^ *\t", re.MULTILINE)
@@ -145,95 +154,127 @@ def _refuse_tab_indent(text: str, doc: YamlDocument) -> None:
     )
 
 
-MAX_DEPTH = 64
-"""Deepest nesting of lists and mappings accepted (PyYAML's parser is quadratic in depth)."""
+def _too_deep(doc: YamlDocument, mark: Any) -> ConfigError:
+    return ConfigError(
+        f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
+        location=_location(doc, mark),
+        hint="Flatten the nesting; no swfeed setting needs such depth.",
+    )
 
 
-def _prescan(text: str, doc: YamlDocument) -> None:
-    """Reject ``&anchor``/``*alias`` (alias bombs expand on compose) and deep nesting."""
-    depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if getattr(event, "anchor", None) is not None:
-            raise ConfigError(
-                "YAML anchors and aliases (&name, *name) are not allowed",
-                location=_location(doc, event.start_mark),
-                hint="Write the value out in full instead of using & and *.",
-            )
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise ConfigError(
-                    f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
-                    location=_location(doc, event.start_mark),
-                    hint="Flatten the nesting; no swfeed setting needs such depth.",
-                )
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+def _mark(doc: YamlDocument, mark: Any) -> Mark:
+    return (mark.line + 1 + doc.line_offset, mark.column + 1)
 
 
 def _location(doc: YamlDocument, mark: Any) -> Location:
     if mark is None:
         return Location(doc.file)
-    return Location(doc.file, mark.line + 1 + doc.line_offset, mark.column + 1)
+    return Location(doc.file, *_mark(doc, mark))
 
 
 class _Builder:
-    def __init__(self, doc: YamlDocument, environ: Mapping[str, str] | None) -> None:
+    """Builds the data from the parser's events, checking the rules as it goes."""
+
+    def __init__(
+        self, loader: EventLoader, doc: YamlDocument, environ: Mapping[str, str] | None
+    ) -> None:
+        self.loader = loader
         self.doc = doc
         self.environ = environ
 
-    def build(self, node: yaml.Node, path: KeyPath) -> Any:
-        here = _location(self.doc, node.start_mark)
+    def document(self) -> Any:
+        """The one document of the stream ({} when there is none)."""
+        loader = self.loader
+        loader.get_event()  # stream start
+        if loader.check_event(yaml.StreamEndEvent):
+            return {}
+        loader.get_event()  # document start
+        data = self.build(self.next_event(), (), 0)
+        loader.get_event()  # document end
+        if not loader.check_event(yaml.StreamEndEvent):
+            second: Any = loader.get_event()
+            raise yaml.composer.ComposerError(
+                "expected a single document in the stream",
+                None,
+                "but found another document",
+                second.start_mark,
+            )
+        return data
+
+    def next_event(self) -> Any:
+        """The next event; anchors and aliases are refused where they first appear."""
+        event: Any = self.loader.get_event()
+        if getattr(event, "anchor", None) is not None:
+            raise ConfigError(
+                "YAML anchors and aliases (&name, *name) are not allowed",
+                location=_location(self.doc, event.start_mark),
+                hint="Write the value out in full instead of using & and *.",
+            )
+        return event
+
+    def build(self, event: Any, path: KeyPath, depth: int) -> Any:
+        """The value that starts with ``event``, inside ``depth`` lists and mappings."""
+        here = _mark(self.doc, event.start_mark)
         self.doc.locations.setdefault(path, here)
         self.doc.value_locations[path] = here
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node, path)
-        raise ConfigError(f"unexpected YAML node {node!r}", location=here)
+        if isinstance(event, yaml.ScalarEvent):
+            return self._scalar(event, path)
+        if depth >= MAX_DEPTH:
+            raise _too_deep(self.doc, event.start_mark)
+        if isinstance(event, yaml.MappingStartEvent):
+            return self._mapping(path, depth + 1)
+        items: list[Any] = []
+        while not self.loader.check_event(yaml.SequenceEndEvent):
+            items.append(self.build(self.next_event(), (*path, len(items)), depth + 1))
+        self.loader.get_event()
+        return items
 
-    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
+    def _mapping(self, path: KeyPath, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+        while not self.loader.check_event(yaml.MappingEndEvent):
+            key_event = self.next_event()
+            if key_event.tag == _MERGE or (
+                key_event.tag is None
+                and getattr(key_event, "style", "-") in _PLAIN
+                and key_event.value == "<<"
+            ):
                 raise ConfigError(
                     "YAML merge keys (<<) are not allowed",
-                    location=_location(self.doc, key_node.start_mark),
+                    location=_location(self.doc, key_event.start_mark),
                     key=format_key_path(path),
                     hint="Write the keys out in full.",
                 )
-            if not isinstance(key_node, yaml.ScalarNode):
+            if not isinstance(key_event, yaml.ScalarEvent):
                 raise ConfigError(
                     "mapping keys must be plain words",
-                    location=_location(self.doc, key_node.start_mark),
+                    location=_location(self.doc, key_event.start_mark),
                     key=format_key_path(path),
                 )
-            key = str(key_node.value)
+            key = str(key_event.value)
             if key in result:
-                first = self.doc.locations[(*path, key)]
+                first_line = self.doc.locations[(*path, key)][0]
                 raise ConfigError(
-                    f"duplicate key {key!r} (first given on line {first.line})",
-                    location=_location(self.doc, key_node.start_mark),
+                    f"duplicate key {key!r} (first given on line {first_line})",
+                    location=_location(self.doc, key_event.start_mark),
                     key=format_key_path((*path, key)),
                     hint="Keep one of the two; YAML would silently use only the last one.",
                 )
-            self.doc.locations[(*path, key)] = _location(self.doc, key_node.start_mark)
-            result[key] = self.build(value_node, (*path, key))
-            self.doc.locations[(*path, key)] = _location(self.doc, key_node.start_mark)
+            self.doc.locations[(*path, key)] = _mark(self.doc, key_event.start_mark)
+            result[key] = self.build(self.next_event(), (*path, key), depth)
+        self.loader.get_event()
         return result
 
-    def _scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
-        value: str = node.value
-        if node.style in ("'", '"', "|", ">") or node.tag not in _IMPLICIT_TAGS:
-            return self._expand(value, node, path)
-        expanded = self._expand(value, node, path)
+    def _scalar(self, event: yaml.ScalarEvent, path: KeyPath) -> Any:
+        value: str = event.value
+        plain = event.style in _PLAIN and (event.tag in (None, "!") or event.tag in _IMPLICIT_TAGS)
+        expanded = self._expand(value, event, path)
+        if not plain:
+            return expanded
         if not expanded and value:
             return expanded  # a variable set to "" is empty text, not a missing value
         return _resolve_core(expanded) if expanded == expanded.strip() else expanded
 
-    def _expand(self, value: str, node: yaml.ScalarNode, path: KeyPath) -> str:
+    def _expand(self, value: str, event: yaml.ScalarEvent, path: KeyPath) -> str:
         if self.environ is None:
             return value
         bare = _BARE_ENV.search(value)
@@ -241,7 +282,7 @@ class _Builder:
             name = bare.group(1)
             raise ConfigError(
                 f"${name} reads no environment variable: write ${{{name}}}",
-                location=_location(self.doc, node.start_mark),
+                location=_location(self.doc, event.start_mark),
                 key=format_key_path(path),
                 hint=f"swfeed reads an environment variable only in braces: ${{{name}}}.",
             )
@@ -254,7 +295,7 @@ class _Builder:
             if name not in environ:
                 raise ConfigError(
                     f"environment variable {name} is not set",
-                    location=_location(self.doc, node.start_mark),
+                    location=_location(self.doc, event.start_mark),
                     key=format_key_path(path),
                     hint=f"Set it before running swfeed, e.g. `export {name}=...`.",
                 )
@@ -389,6 +430,8 @@ def _model_for(annotation: Any, value: Any) -> type[BaseModel] | None:
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    from pydantic import BaseModel
+
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     return [model for arg in get_args(annotation) for model in _models_in(arg)]
