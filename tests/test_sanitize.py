@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import lxml.html
 import pytest
 
@@ -9,6 +11,7 @@ from swfeed.sanitize import (
     MAX_DEPTH,
     MAX_HTML_CHARS,
     bound_markup,
+    drop_deep_tags,
     plain_text,
     safe_url,
     sanitize_html,
@@ -175,6 +178,20 @@ def test_unclosed_siblings_do_not_count_as_nesting() -> None:
     """Paragraphs and list items without end tags are siblings, not ever deeper nesting."""
     items = "<ul>" + "<li>item" * 500 + "</ul>" + "<p>para" * 500
     assert bound_markup(items) == items
+
+
+def test_markup_with_few_tags_comes_back_as_it_is() -> None:
+    """With no more '<' than MAX_DEPTH no tag can be too deep: the scan is skipped, and
+    the full scan would indeed have kept every tag (random tag soup, nested to the limit)."""
+    rng = random.Random(7)
+    tags = ["<div>", "</div>", "<p>", "</p>", "<br>", "<img src=x/>", "<li>", "<b>", "</b>"]
+    for count in (1, MAX_DEPTH // 2, MAX_DEPTH):
+        for _ in range(50):
+            soup = "".join(rng.choice(tags) + rng.choice(["", "word "]) for _ in range(count))
+            assert soup.count("<") == count
+            assert bound_markup(soup) == drop_deep_tags(soup) == soup
+    nested = "<div>" * MAX_DEPTH + "words" + "</div>" * MAX_DEPTH
+    assert drop_deep_tags(nested) == nested
 
 
 def test_oversized_markup_is_cut_at_a_tag() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -93,16 +93,20 @@ class Article:
         return hashlib.sha256(blob).hexdigest()
 
     def to_json_dict(self) -> dict[str, Any]:
-        """A JSON-serializable dict (datetimes as ISO 8601).
+        """A JSON-serializable dict (datetimes as ISO 8601), keys in field order.
 
         ``language`` is left out when None, so articles stored before it existed keep their
-        content hash (an upgrade must not make every article look edited).
+        content hash (an upgrade must not make every article look edited). Built field by
+        field rather than with ``dataclasses.asdict``, which deep-copies every value: the
+        store calls this for every article it writes.
         """
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in _ARTICLE_FIELDS}
         data["published"] = self.published.isoformat()
         data["updated"] = self.updated.isoformat() if self.updated else None
         data["authors"] = list(self.authors)
         data["categories"] = list(self.categories)
+        if self.image is not None:
+            data["image"] = {name: getattr(self.image, name) for name in _IMAGE_FIELDS}
         if self.language is None:
             del data["language"]
         return data
@@ -128,6 +132,10 @@ class Article:
             language=data.get("language"),
             day_only=bool(data.get("day_only", False)),
         )
+
+
+_ARTICLE_FIELDS = tuple(field.name for field in fields(Article))
+_IMAGE_FIELDS = tuple(field.name for field in fields(Image))
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -130,6 +131,13 @@ def bound_markup(fragment: str) -> str:
     if len(fragment) > MAX_HTML_CHARS:
         cut = fragment.rfind("<", 0, MAX_HTML_CHARS)
         fragment = fragment[: cut if cut > 0 else MAX_HTML_CHARS]
+    if fragment.count("<") <= MAX_DEPTH:
+        return fragment  # too few tags to nest deeper than MAX_DEPTH: the scan keeps all
+    return drop_deep_tags(fragment)
+
+
+def drop_deep_tags(fragment: str) -> str:
+    """``fragment`` without the tags nested deeper than ``MAX_DEPTH`` (their text stays)."""
     out: list[str] = []
     nesting = _Nesting()
     last = 0
@@ -178,14 +186,19 @@ class _Nesting:
 def sanitize_html(fragment: str, base_url: str) -> str:
     """Clean an HTML fragment: allow-listed tags only, absolute http(s)/mailto URLs."""
     fragment = bound_markup(_CONTROL.sub("", fragment))
+    return _html_cleaner(base_url).clean(fragment).strip()
+
+
+@lru_cache(maxsize=32)
+def _html_cleaner(base_url: str) -> nh3.Cleaner:
+    """The allow-list as a reusable cleaner, one per base URL (made once, used per article)."""
 
     def keep(tag: str, attribute: str, value: str) -> str | None:
         if attribute in _URL_ATTRIBUTES:
             return absolute_url(value, base_url)
         return value
 
-    cleaned = nh3.clean(
-        fragment,
+    return nh3.Cleaner(
         tags=set(TAGS),
         attributes={tag: set(names) for tag, names in ATTRIBUTES.items()},
         url_schemes=set(URL_SCHEMES),
@@ -193,7 +206,12 @@ def sanitize_html(fragment: str, base_url: str) -> str:
         link_rel="noopener",
         strip_comments=True,
     )
-    return cleaned.strip()
+
+
+@lru_cache(maxsize=1)
+def _text_cleaner() -> nh3.Cleaner:
+    """What ``plain_text`` keeps: images, for their alt text (made once)."""
+    return nh3.Cleaner(tags={"img"}, attributes={"img": {"alt"}}, strip_comments=True)
 
 
 def plain_text(fragment: str, *, alt_text: bool = True) -> str:
@@ -204,9 +222,9 @@ def plain_text(fragment: str, *, alt_text: bool = True) -> str:
     Only for fields that are HTML; a field that is text keeps its ``<`` (``one_line``).
     ``alt_text=False`` drops images whole (a summary is no place for a picture's caption).
     """
-    kept = nh3.clean(
-        bound_markup(fragment), tags={"img"}, attributes={"img": {"alt"}}, strip_comments=True
-    )
+    if not fragment:
+        return ""
+    kept = _text_cleaner().clean(bound_markup(fragment))
     with_alt = _IMG_ALT.sub(lambda match: f" {(alt_text and match.group(1)) or ''} ", kept)
     unescaped = html.unescape(with_alt)
     return _SPACE.sub(" ", _CONTROL.sub(" ", unescaped)).strip()

@@ -22,12 +22,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from zoneinfo import ZoneInfo
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
 from swfeed.config import Config, ContentSourceConfig
 from swfeed.errors import ContentError, Location, SourceError, SwfeedError
@@ -38,6 +35,10 @@ from swfeed.sanitize import absolute_url, plain_text, sanitize_html
 from swfeed.slug import slugify
 from swfeed.sources import UNLIMITED, FetchResult, SourceState, WorkBudget
 from swfeed.sources.contentids import IdBook, Remembered, story_key
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 IMAGE_TYPES = {
     ".jpg": "image/jpeg",
@@ -55,43 +56,51 @@ RENDER_VERSION = 1  # bump when rendering changes, so every file is parsed again
 _SKIPPED_NAMES = frozenset({"readme.md"})
 
 
-@dataclass(frozen=True, slots=True)
-class FoundFile:
-    """A regular file in the content folder, with what ``stat`` said about it."""
+class FoundFile(NamedTuple):
+    """A regular file in the content folder, with what ``stat`` said about it.
+
+    A plain tuple, cheap to make: a fetch makes one per file even when nothing changed.
+    """
 
     rel: str
-    path: Path
+    full_path: str
     mtime_ns: int
     size: int
 
+    @property
+    def path(self) -> Path:
+        """The file's path (made when asked for: a no-change fetch never needs it)."""
+        return Path(self.full_path)
+
 
 def scan(root: Path, suffixes: frozenset[str]) -> tuple[list[FoundFile], list[ContentError]]:
-    """Regular files under ``root`` with one of ``suffixes``; symlinks are refused."""
+    """Regular files under ``root`` with one of ``suffixes`` (by path); symlinks refused."""
     found: list[FoundFile] = []
     errors: list[ContentError] = []
-    for entry, rel in _walk(root, ""):
+    endings = tuple(suffixes)
+    for entry, rel in _walk(str(root), ""):
+        wanted = entry.name.lower().endswith(endings)
         if entry.is_symlink():
-            if entry.name.lower().endswith(tuple(suffixes)) or entry.is_dir():
+            if wanted or entry.is_dir():
                 errors.append(_symlink_error(Path(entry.path)))
-            continue
-        if entry.name.lower().endswith(tuple(suffixes)) and entry.is_file(follow_symlinks=False):
+        elif wanted and entry.is_file(follow_symlinks=False):
             info = entry.stat(follow_symlinks=False)
-            found.append(FoundFile(rel, Path(entry.path), info.st_mtime_ns, info.st_size))
-    found.sort(key=lambda item: item.rel)
+            found.append(FoundFile(rel, entry.path, info.st_mtime_ns, info.st_size))
+    found.sort()  # by rel: each file's rel is unique
     return found, errors
 
 
-def _walk(folder: Path, prefix: str) -> Iterator[tuple[os.DirEntry[str], str]]:
+def _walk(folder: str, prefix: str) -> Iterator[tuple[os.DirEntry[str], str]]:
     with os.scandir(folder) as entries:
         children = sorted(entries, key=lambda entry: entry.name)
     for entry in children:
-        if entry.name.startswith((".", "_")) or entry.name.lower() in _SKIPPED_NAMES:
+        name = entry.name
+        if name.startswith((".", "_")) or name.lower() in _SKIPPED_NAMES:
             continue
-        rel = f"{prefix}{entry.name}"
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(Path(entry.path), rel + "/")
+            yield from _walk(entry.path, prefix + name + "/")
         else:
-            yield entry, rel
+            yield entry, prefix + name
 
 
 def _symlink_error(path: Path) -> ContentError:
@@ -110,6 +119,8 @@ def media_files(config: ContentSourceConfig) -> list[tuple[Path, PurePosixPath]]
 
 @cache
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # loaded only when a file is parsed
+
     return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
 
@@ -171,11 +182,15 @@ class ContentSource:
         run.load(found)
         old_ids = {e.article_id for e in old.values() if e.article_id}
         new_ids = {e.article_id for e in run.files.values() if e.article_id}
+        kept_all = trusted is old and run.files.keys() == old.keys() and not run.reread
         result = FetchResult(
             articles=run.articles,
             removed_ids=sorted(old_ids - new_ids),
             errors=list(run.errors),
-            state={
+            # every file kept its saved entry: the saved state is the new one, as it was
+            state=state
+            if kept_all
+            else {
                 "format": STATE_FORMAT,
                 "settings": self.settings_key(),
                 "files": {rel: entry.to_state() for rel, entry in run.files.items()},
@@ -292,6 +307,8 @@ class _Fetch:
         self.errors: list[SwfeedError] = list(errors)
         self.files: Files = {}
         self.articles: list[Article] = []
+        self.reread = 0
+        """How many files were read (their stat or an image they use changed)."""
         self._stats: dict[str, list[int] | None] = {}
 
     def load(self, found: list[FoundFile]) -> None:
@@ -303,6 +320,7 @@ class _Fetch:
                 self.files[item.rel] = entry
             else:
                 changed.append(item)
+        self.reread = len(changed)
         claimed = {e.article_id: rel for rel, e in self.files.items() if e.article_id}
         for done, item in enumerate(changed):
             if self.budget.spent():
@@ -410,7 +428,7 @@ def _read(item: FoundFile) -> bytes:
             hint="Articles are text: move big pictures out of the Markdown into image files.",
         )
     try:
-        fd = os.open(item.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(item.full_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
         raise ContentError(
             f"cannot read the file: {exc.strerror}",
