@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from swfeed.feeds.values import clean_text, is_http_url, rfc822, rfc3339, to_uri
+from swfeed.feeds.values import (
+    canonical_form,
+    clean_text,
+    is_http_url,
+    rfc822,
+    rfc3339,
+    to_uri,
+)
 from tests.feedcheck import canonical_problems, rfc822_problems, rfc3339_problems, uri_problems
 
 
@@ -52,6 +59,39 @@ def test_uri_is_idempotent_and_passes_the_validator_rules(iri: str) -> None:
     assert to_uri(uri) == uri
     assert uri_problems(uri, "uri") == []
     assert canonical_problems(uri, "uri") == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.example.org/",
+        "http://a.b/x?y=1&z='2'",
+        "https://host//double/slash",
+        "https://x.org/a:b@c!$()*+,;=~._-",
+        "https://x.org/?q",
+        "https://" + "a" * 63 + ".org/",
+    ],
+)
+def test_canonical_urls_take_the_short_way_unchanged(url: str) -> None:
+    """A URL to_uri returns as it is is exactly what the full algorithm makes of it."""
+    assert to_uri(url) == url
+    assert canonical_form(url) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://x.org",
+        "https://x.org/a?",
+        "https://X.org/",
+        "HTTPS://x.org/",
+        "https://x.org:443/",
+        "https://x.org/%7e",
+    ],
+)
+def test_urls_to_canonicalize_take_the_long_way(url: str) -> None:
+    """A URL the full algorithm changes is not mistaken for a canonical one."""
+    assert to_uri(url) == canonical_form(url) != url
 
 
 def test_is_http_url_needs_scheme_and_host() -> None:

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from lxml import etree
-
 from swfeed.atomicfile import atomic_write
 from swfeed.config import Config
 from swfeed.delivery.settings import unsubscribe_url
@@ -30,7 +28,7 @@ from swfeed.feeds.build import stylesheet_url
 from swfeed.feeds.directory import index_url as feeds_index_url
 from swfeed.feeds.times import Times, distinct_times
 from swfeed.feeds.values import clean_text, rfc3339, to_uri
-from swfeed.feeds.xmlout import NS_ATOM, NS_XML, add, qname, serialize
+from swfeed.feeds.xmlout import NS_ATOM, XmlWriter
 from swfeed.models import (
     PREFERENCES_URL_TOKEN,
     RECIPIENT_ADDRESS_TOKEN,
@@ -141,39 +139,42 @@ def issues_feed(config: Config, issues: Sequence[ListedIssue], updated: datetime
     ``updated`` is when the list last changed: the newest issue's creation, or a later
     skip that removed one (so the feed carries no build time and stays byte-stable).
     """
-    root = etree.Element(qname(NS_ATOM, "feed"), nsmap={None: NS_ATOM})  # type: ignore[dict-item]
-    root.set(qname(NS_XML, "lang"), config.site.language)
-    add(root, qname(NS_ATOM, "id"), to_uri(index_url(config)))
-    add(root, qname(NS_ATOM, "title"), clean_text(f"{config.site.title} weekly digest"))
-    add(root, qname(NS_ATOM, "updated"), rfc3339(updated))
+    out = XmlWriter(stylesheet=stylesheet_url(config))
+    out.start("feed", xmlns=NS_ATOM, **{"xml:lang": config.site.language})
+    out.leaf("id", to_uri(index_url(config)))
+    out.leaf("title", clean_text(f"{config.site.title} weekly digest"))
+    out.leaf("updated", rfc3339(updated))
     links = (
         ("self", "application/atom+xml", feed_url(config)),
         ("alternate", "text/html", index_url(config)),
     )
     for rel, kind, url in links:
-        add(root, qname(NS_ATOM, "link"), rel=rel, type=kind, href=to_uri(url))
-    author = add(root, qname(NS_ATOM, "author"))
-    add(author, qname(NS_ATOM, "name"), clean_text(config.site.author.name))
+        out.leaf("link", rel=rel, type=kind, href=to_uri(url))
+    out.start("author")
+    out.leaf("name", clean_text(config.site.author.name))
+    out.end("author")
     made = ((item.period, Times(item.issue.created, item.issue.created)) for item in issues)
     shown = distinct_times(made)  # issues frozen in one second (a backfill run) differ
     for item in issues:
-        _feed_entry(add(root, qname(NS_ATOM, "entry")), item, shown[item.period])
-    return serialize(root, stylesheet_url(config))
+        _feed_entry(out, item, shown[item.period])
+    out.end("feed")
+    return out.document()
 
 
-def _feed_entry(entry: etree._Element, item: ListedIssue, times: Times) -> None:
-    atom = NS_ATOM
-    add(entry, qname(atom, "id"), to_uri(item.url))
-    add(entry, qname(atom, "title"), clean_text(item.subject))
-    add(entry, qname(atom, "link"), rel="alternate", type="text/html", href=to_uri(item.url))
-    add(entry, qname(atom, "published"), rfc3339(times.published))
-    add(entry, qname(atom, "updated"), rfc3339(times.updated))
+def _feed_entry(out: XmlWriter, item: ListedIssue, times: Times) -> None:
+    out.start("entry")
+    out.leaf("id", to_uri(item.url))
+    out.leaf("title", clean_text(item.subject))
+    out.leaf("link", rel="alternate", type="text/html", href=to_uri(item.url))
+    out.leaf("published", rfc3339(times.published))
+    out.leaf("updated", rfc3339(times.updated))
     links = "".join(
         f'<li><a href="{html.escape(to_uri(h.url))}">{html.escape(h.title)}</a></li>'
         for h in item.headlines
     )
     body = f"<p>{html.escape(item.label)}, {html.escape(item.date)}</p><ul>{links}</ul>"
-    add(entry, qname(atom, "content"), clean_text(body), type="html")
+    out.leaf("content", clean_text(body), type="html")
+    out.end("entry")
 
 
 def write_archive(config: Config, issue: DigestIssue, records: Sequence[IssueRecord]) -> list[Path]:

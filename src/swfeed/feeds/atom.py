@@ -1,8 +1,8 @@
-"""Atom 1.0 (RFC 4287), built with lxml rather than feedgen.
+"""Atom 1.0 (RFC 4287), written directly rather than with feedgen.
 
-feedgen 1.0.0 drops every link attribute but ``href`` in Atom (an enclosure would become a
-second alternate link), defaults ``updated`` to the build time and writes CDATA content
-that Atom forbids; building the tree directly keeps every attribute and every byte stable.
+feedgen 1.0.0 drops every entry link attribute but ``href`` in Atom (an enclosure would
+become a second alternate link; upstream issue #135); writing the document ourselves keeps
+every attribute and every byte stable.
 
 Per entry: ``id`` (a canonical URI), ``title``, the alternate ``link``, ``published`` and
 ``updated`` (RFC 3339, UTC), ``author``s, ``category``s, ``summary`` (text), ``content``
@@ -15,20 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lxml import etree
-
 from swfeed.feeds import FeedMeta
 from swfeed.feeds.entry import Entry, Picture, feed_updated, prepare_all
 from swfeed.feeds.values import clean_text, rfc3339, to_uri
-from swfeed.feeds.xmlout import NS_ATOM, NS_MEDIA, NS_XML, add, media_content, qname, serialize
+from swfeed.feeds.xmlout import NS_ATOM, NS_MEDIA, XmlWriter, media_content
 from swfeed.models import Article
 
 MEDIA_TYPE = "application/atom+xml"
-NSMAP = {None: NS_ATOM, "media": NS_MEDIA}
-
-
-def _atom(tag: str) -> str:
-    return qname(NS_ATOM, tag)
+NAMESPACES = {"xmlns": NS_ATOM, "xmlns:media": NS_MEDIA}
 
 
 def render(meta: FeedMeta, articles: Sequence[Article]) -> bytes:
@@ -38,72 +32,74 @@ def render(meta: FeedMeta, articles: Sequence[Article]) -> bytes:
 
 def render_entries(meta: FeedMeta, entries: Sequence[Entry]) -> bytes:
     """The Atom 1.0 document for entries already prepared and ordered."""
-    root = etree.Element(qname(NS_ATOM, "feed"), nsmap=NSMAP)  # type: ignore[arg-type]
-    root.set(qname(NS_XML, "lang"), meta.language)
-    _head(root, meta, entries)
+    out = XmlWriter(stylesheet=meta.stylesheet)
+    out.start("feed", **NAMESPACES, **{"xml:lang": meta.language})
+    _head(out, meta, entries)
     for entry in entries:
-        _entry(add(root, _atom("entry")), entry, meta.language)
-    return serialize(root, meta.stylesheet)
+        _entry(out, entry, meta.language)
+    out.end("feed")
+    return out.document()
 
 
-def _head(root: etree._Element, meta: FeedMeta, entries: Sequence[Entry]) -> None:
-    add(root, _atom("id"), to_uri(meta.feed_id))
-    add(root, _atom("title"), clean_text(meta.title))
+def _head(out: XmlWriter, meta: FeedMeta, entries: Sequence[Entry]) -> None:
+    out.leaf("id", to_uri(meta.feed_id))
+    out.leaf("title", clean_text(meta.title))
     if meta.description:
-        add(root, _atom("subtitle"), clean_text(meta.description))
-    add(root, _atom("updated"), rfc3339(feed_updated(meta, entries)))
-    add(root, _atom("link"), rel="self", type=MEDIA_TYPE, href=to_uri(meta.self_url))
-    add(root, _atom("link"), rel="alternate", type="text/html", href=to_uri(meta.link))
+        out.leaf("subtitle", clean_text(meta.description))
+    out.leaf("updated", rfc3339(feed_updated(meta, entries)))
+    out.leaf("link", rel="self", type=MEDIA_TYPE, href=to_uri(meta.self_url))
+    out.leaf("link", rel="alternate", type="text/html", href=to_uri(meta.link))
     for hub in meta.hubs:
-        add(root, _atom("link"), rel="hub", href=to_uri(hub))
-    author = add(root, _atom("author"))
-    add(author, _atom("name"), clean_text(meta.author_name))
+        out.leaf("link", rel="hub", href=to_uri(hub))
+    out.start("author")
+    out.leaf("name", clean_text(meta.author_name))
     if meta.author_email:
-        add(author, _atom("email"), meta.author_email)
-    add(author, _atom("uri"), to_uri(meta.link))
+        out.leaf("email", meta.author_email)
+    out.leaf("uri", to_uri(meta.link))
+    out.end("author")
     if meta.category:
-        add(root, _atom("category"), term=clean_text(meta.category))
-    add(root, _atom("generator"), meta.generator, version=meta.generator_version)
+        out.leaf("category", term=clean_text(meta.category))
+    out.leaf("generator", meta.generator, version=meta.generator_version)
     if meta.icon:
-        add(root, _atom("icon"), to_uri(meta.icon))
+        out.leaf("icon", to_uri(meta.icon))
     if meta.logo:
-        add(root, _atom("logo"), to_uri(meta.logo))
+        out.leaf("logo", to_uri(meta.logo))
 
 
-def _entry(element: etree._Element, entry: Entry, feed_language: str) -> None:
+def _entry(out: XmlWriter, entry: Entry, feed_language: str) -> None:
     language = entry.language_besides(feed_language)
-    if language:
-        element.set(qname(NS_XML, "lang"), language)
-    add(element, _atom("id"), entry.id)
-    add(element, _atom("title"), entry.title)
-    add(element, _atom("link"), rel="alternate", type="text/html", href=entry.url)
-    add(element, _atom("published"), rfc3339(entry.published))
-    add(element, _atom("updated"), rfc3339(entry.updated))
+    out.start("entry", **({"xml:lang": language} if language else {}))
+    out.leaf("id", entry.id)
+    out.leaf("title", entry.title)
+    out.leaf("link", rel="alternate", type="text/html", href=entry.url)
+    out.leaf("published", rfc3339(entry.published))
+    out.leaf("updated", rfc3339(entry.updated))
     for name in entry.authors:
-        add(add(element, _atom("author")), _atom("name"), name)
+        out.start("author")
+        out.leaf("name", name)
+        out.end("author")
     for category in entry.categories:
-        add(element, _atom("category"), term=category)
+        out.leaf("category", term=category)
     if entry.summary:
-        add(element, _atom("summary"), entry.summary, type="text")
+        out.leaf("summary", entry.summary, type="text")
     if entry.content_html:
-        add(element, _atom("content"), entry.content_html, type="html")
+        out.leaf("content", entry.content_html, type="html")
     if entry.image is not None:
-        _picture(element, entry.image)
+        _picture(out, entry.image)
     if entry.external_url:
-        related = add(
-            element, _atom("link"), rel="related", type="text/html", href=entry.external_url
-        )
+        related = {"rel": "related", "type": "text/html", "href": entry.external_url}
         if entry.external_source:
-            related.set("title", entry.external_source)
+            related["title"] = entry.external_source
+        out.leaf("link", **related)
+    out.end("entry")
 
 
-def _picture(element: etree._Element, picture: Picture) -> None:
+def _picture(out: XmlWriter, picture: Picture) -> None:
     if picture.mime_type:
-        link = add(
-            element, _atom("link"), rel="enclosure", type=picture.mime_type, href=picture.url
-        )
+        link = {"rel": "enclosure", "type": picture.mime_type, "href": picture.url}
         if picture.length:
-            link.set("length", str(picture.length))
+            link["length"] = str(picture.length)
         if picture.alt:
-            link.set("title", picture.alt)
-    media_content(element, picture)
+            link["title"] = picture.alt
+        out.leaf("link", **link)
+    media_content(out, picture)

@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lxml import etree
-
 from swfeed.feeds.values import clean_text, to_uri
-from swfeed.feeds.xmlout import add, serialize
+from swfeed.feeds.xmlout import XmlWriter
 
 MEDIA_TYPE = "text/x-opml"
 
@@ -34,23 +32,30 @@ def render(
     title: str, outlines: Sequence[Outline], *, owner: str, owner_email: str | None = None
 ) -> bytes:
     """The OPML 2.0 document listing ``outlines``."""
-    root = etree.Element("opml", version="2.0")
-    head = add(root, "head")
-    add(head, "title", clean_text(title))
-    add(head, "ownerName", clean_text(owner))
+    out = XmlWriter()
+    out.start("opml", version="2.0")
+    out.start("head")
+    out.leaf("title", clean_text(title))
+    out.leaf("ownerName", clean_text(owner))
     if owner_email:
-        add(head, "ownerEmail", owner_email)
-    body = add(root, "body")
+        out.leaf("ownerEmail", owner_email)
+    out.end("head")
+    if not outlines:
+        out.leaf("body")
+        out.end("opml")
+        return out.document()
+    out.start("body")
     for outline in outlines:
-        element = add(body, "outline")
-        for name, value in (
-            ("type", "rss"),
-            ("text", clean_text(outline.title)),
-            ("title", clean_text(outline.title)),
-            ("xmlUrl", to_uri(outline.xml_url)),
-            ("htmlUrl", to_uri(outline.html_url)),
-            ("description", clean_text(outline.description)),
-            ("language", outline.language),
-        ):
-            element.set(name, value)
-    return serialize(root)
+        out.leaf(
+            "outline",
+            type="rss",
+            text=clean_text(outline.title),
+            title=clean_text(outline.title),
+            xmlUrl=to_uri(outline.xml_url),
+            htmlUrl=to_uri(outline.html_url),
+            description=clean_text(outline.description),
+            language=outline.language,
+        )
+    out.end("body")
+    out.end("opml")
+    return out.document()

@@ -15,40 +15,31 @@ What the validator (and the RSS Advisory Board profile it follows) asks for, and
   ``media:content`` with the alt text (``media:description``) and ``media:credit``.
 - The full story elsewhere is an ``atom:link rel="related"`` (and a line in the content).
 - An item in another language than the channel's says so in ``dc:language``.
-- In plain-text elements ``&`` and ``<`` are written as hexadecimal character references
-  (``&#x26;``, ``&#x3C;``), as the profile recommends, so titles like "Q&A" draw no warning.
+- ``&`` and ``<`` are written as hexadecimal character references (``&#x26;``,
+  ``&#x3C;``), as the profile recommends, so titles like "Q&A" draw no warning.
 """
 
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
-
-from lxml import etree
 
 from swfeed.feeds import FeedMeta
 from swfeed.feeds.entry import Entry, Picture, feed_updated, prepare_all
 from swfeed.feeds.values import clean_text, rfc822, rfc3339, to_uri
-from swfeed.feeds.xmlout import (
-    NS_ATOM,
-    NS_CONTENT,
-    NS_DC,
-    NS_MEDIA,
-    add,
-    media_content,
-    qname,
-    serialize,
-)
+from swfeed.feeds.xmlout import NS_ATOM, NS_CONTENT, NS_DC, NS_MEDIA, XmlWriter, media_content
 from swfeed.models import Article
 
 MEDIA_TYPE = "application/rss+xml"
 DOCS = "https://www.rssboard.org/rss-specification"
-NSMAP = {"atom": NS_ATOM, "content": NS_CONTENT, "dc": NS_DC, "media": NS_MEDIA}
+NAMESPACES = {
+    "xmlns:atom": NS_ATOM,
+    "xmlns:content": NS_CONTENT,
+    "xmlns:dc": NS_DC,
+    "xmlns:media": NS_MEDIA,
+}
 RSS_IMAGE_EXTENSIONS = ("gif", "jpeg", "jpg", "png")
-_ENTITY = re.compile(rb"&(amp|lt);")
-_HEX = {b"amp": b"&#x26;", b"lt": b"&#x3C;"}
 
 
 def render(meta: FeedMeta, articles: Sequence[Article]) -> bytes:
@@ -58,41 +49,42 @@ def render(meta: FeedMeta, articles: Sequence[Article]) -> bytes:
 
 def render_entries(meta: FeedMeta, entries: Sequence[Entry]) -> bytes:
     """The RSS 2.0 document for entries already prepared and ordered."""
-    root = etree.Element("rss", nsmap=NSMAP)
-    root.set("version", "2.0")
-    channel = add(root, "channel")
-    _channel(channel, meta, entries)
+    out = XmlWriter(hex_refs=True, stylesheet=meta.stylesheet)
+    out.start("rss", **NAMESPACES, version="2.0")
+    out.start("channel")
+    _channel(out, meta, entries)
     for entry in entries:
-        _item(add(channel, "item"), entry, meta)
-    data = serialize(root, meta.stylesheet)
-    return _ENTITY.sub(lambda match: _HEX[match.group(1)], data)
+        _item(out, entry, meta)
+    out.end("channel")
+    out.end("rss")
+    return out.document()
 
 
-def _channel(channel: etree._Element, meta: FeedMeta, entries: Sequence[Entry]) -> None:
+def _channel(out: XmlWriter, meta: FeedMeta, entries: Sequence[Entry]) -> None:
     title = clean_text(meta.title)
     link = to_uri(meta.link)
-    add(channel, "title", title)
-    add(channel, "link", link)
-    add(channel, "description", clean_text(meta.description) or title)
-    add(channel, "language", meta.language)
+    out.leaf("title", title)
+    out.leaf("link", link)
+    out.leaf("description", clean_text(meta.description) or title)
+    out.leaf("language", meta.language)
     if meta.author_email:
-        add(channel, "managingEditor", f"{meta.author_email} ({clean_text(meta.author_name)})")
+        out.leaf("managingEditor", f"{meta.author_email} ({clean_text(meta.author_name)})")
     else:
-        add(channel, qname(NS_DC, "creator"), clean_text(meta.author_name))
-    add(channel, "lastBuildDate", rfc822(feed_updated(meta, entries)))
+        out.leaf("dc:creator", clean_text(meta.author_name))
+    out.leaf("lastBuildDate", rfc822(feed_updated(meta, entries)))
     if meta.category:
-        add(channel, "category", clean_text(meta.category))
-    add(channel, "generator", f"{meta.generator} {meta.generator_version}".strip())
-    add(channel, "docs", DOCS)
+        out.leaf("category", clean_text(meta.category))
+    out.leaf("generator", f"{meta.generator} {meta.generator_version}".strip())
+    out.leaf("docs", DOCS)
     if meta.logo and _rss_image_ok(meta.logo):
-        image = add(channel, "image")
-        add(image, "url", to_uri(meta.logo))
-        add(image, "title", title)
-        add(image, "link", link)
-    self_link = add(channel, qname(NS_ATOM, "link"), href=to_uri(meta.self_url), rel="self")
-    self_link.set("type", MEDIA_TYPE)
+        out.start("image")
+        out.leaf("url", to_uri(meta.logo))
+        out.leaf("title", title)
+        out.leaf("link", link)
+        out.end("image")
+    out.leaf("atom:link", href=to_uri(meta.self_url), rel="self", type=MEDIA_TYPE)
     for hub in meta.hubs:
-        add(channel, qname(NS_ATOM, "link"), href=to_uri(hub), rel="hub")
+        out.leaf("atom:link", href=to_uri(hub), rel="hub")
 
 
 def _rss_image_ok(url: str) -> bool:
@@ -100,39 +92,42 @@ def _rss_image_ok(url: str) -> bool:
     return urlsplit(url).path.lower().endswith(RSS_IMAGE_EXTENSIONS)
 
 
-def _item(item: etree._Element, entry: Entry, meta: FeedMeta) -> None:
+def _item(out: XmlWriter, entry: Entry, meta: FeedMeta) -> None:
     """One item; without authors of its own, the site's author is its dc:creator (readers
     show an item's author, and RSS has no channel-level author to fall back to)."""
+    out.start("item")
     if entry.title:
-        add(item, "title", entry.title)
-    add(item, "link", entry.url)
+        out.leaf("title", entry.title)
+    out.leaf("link", entry.url)
     if entry.summary:
-        add(item, "description", html.escape(entry.summary, quote=False))
+        out.leaf("description", html.escape(entry.summary, quote=False))
     if entry.content_html:
-        add(item, qname(NS_CONTENT, "encoded"), entry.content_html)
+        out.leaf("content:encoded", entry.content_html)
     for author in entry.authors or (meta.author_name,):
-        add(item, qname(NS_DC, "creator"), author)
+        out.leaf("dc:creator", author)
     language = entry.language_besides(meta.language)
     if language:
-        add(item, qname(NS_DC, "language"), language)
+        out.leaf("dc:language", language)
     for category in entry.categories:
-        add(item, "category", category)
-    guid = add(item, "guid", entry.url if entry.is_permalink else entry.id)
-    if not entry.is_permalink:
-        guid.set("isPermaLink", "false")
-    add(item, "pubDate", rfc822(entry.published))
-    add(item, qname(NS_ATOM, "updated"), rfc3339(entry.updated))
+        out.leaf("category", category)
+    if entry.is_permalink:
+        out.leaf("guid", entry.url)
+    else:
+        out.leaf("guid", entry.id, isPermaLink="false")
+    out.leaf("pubDate", rfc822(entry.published))
+    out.leaf("atom:updated", rfc3339(entry.updated))
     if entry.image is not None:
-        _picture(item, entry.image)
+        _picture(out, entry.image)
     if entry.external_url:
-        related = add(item, qname(NS_ATOM, "link"), href=entry.external_url, rel="related")
-        related.set("type", "text/html")
+        related = {"href": entry.external_url, "rel": "related", "type": "text/html"}
         if entry.external_source:
-            related.set("title", entry.external_source)
+            related["title"] = entry.external_source
+        out.leaf("atom:link", **related)
+    out.end("item")
 
 
-def _picture(item: etree._Element, picture: Picture) -> None:
+def _picture(out: XmlWriter, picture: Picture) -> None:
     if picture.mime_type:
         length = str(picture.length or 0)
-        add(item, "enclosure", url=picture.url, length=length, type=picture.mime_type)
-    media_content(item, picture)
+        out.leaf("enclosure", url=picture.url, length=length, type=picture.mime_type)
+    media_content(out, picture)

@@ -74,9 +74,23 @@ def _netloc(parts: SplitResult, scheme: str) -> str:
     return netloc
 
 
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_CANONICAL = re.compile(
+    rf"https?://{_LABEL}(?:\.{_LABEL})*"  # lower-case ASCII host, no port, no user
+    r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*"  # a path of characters that stay as they are
+    r"(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@/?]+)?\Z"  # an optional, non-empty query
+)
+"""URLs that are canonical already: ``to_uri`` gives them back unchanged (most links)."""
+
+
 @lru_cache(maxsize=8192)
 def to_uri(iri: str) -> str:
     """An IRI or URI in canonical ASCII form (see the module docstring)."""
+    return iri if _CANONICAL.match(iri) else canonical_form(iri)
+
+
+def canonical_form(iri: str) -> str:
+    """``to_uri`` the long way, for any text (``to_uri`` skips it for canonical URLs)."""
     parts = urlsplit(clean_text(iri).strip())
     scheme = parts.scheme.lower()
     netloc = _netloc(parts, scheme) if parts.netloc else ""
@@ -90,6 +104,8 @@ def to_uri(iri: str) -> str:
 
 def is_http_url(uri: str) -> bool:
     """True for an absolute http(s) URL with a host."""
+    if _CANONICAL.match(uri):
+        return True
     parts = urlsplit(uri)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
