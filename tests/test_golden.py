@@ -17,7 +17,7 @@ from swfeed import pipeline
 from swfeed.config import load_config
 from swfeed.digest.freeze import ensure_issue
 from swfeed.store import Database
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_sample_site
 from tests.feedcheck import check_atom, check_feed_file
 
 GOLDEN = ROOT / "tests" / "data" / "golden"
@@ -28,12 +28,8 @@ TEXT_SUFFIXES = {".xml", ".json", ".html", ".opml", ".css"}
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample site published into a temporary folder at a fixed time."""
-    root = tmp_path_factory.mktemp("site")
-    shutil.copytree(ROOT / "content", root / "content")
-    (root / "config").mkdir()
-    shutil.copy(ROOT / "config" / "swfeed.yaml", root / "config" / "swfeed.yaml")
     environ = {"SWFEED_UNSUBSCRIBE_SECRET": "golden-secret-0123456789-abcdefghijkl"}
-    config = load_config(root / "config" / "swfeed.yaml", environ=environ)
+    config = load_config(copy_sample_site(tmp_path_factory.mktemp("site")), environ=environ)
     db = Database(config.store.path)
     pipeline.publish(config, db, NOW)
     assert ensure_issue(config, db, NOW) is not None

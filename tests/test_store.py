@@ -139,6 +139,32 @@ def test_categories_by_slug(db: Database) -> None:
     assert [a.id for a in store.latest(NOW, 10, "policy")] == [article(2).id]
 
 
+def test_category_name_and_presence_follow_visible_articles(db: Database) -> None:
+    """A category is named as its first visible article names it (in text order), and one
+    whose articles are all removed or dated ahead has no feed."""
+    store = ArticleStore(db)
+    shown = [article(1, categories=("Policy",)), article(2, categories=("policy", "Gone"))]
+    later = article(3, categories=("POLICY", "Later"), published=NOW + timedelta(days=1))
+    store.apply_fetch("site", [*shown, later], [], {}, NOW)
+    store.apply_fetch("site", [], [article(2).id], {"x": 1}, NOW)
+    assert store.categories(NOW) == [("policy", "Policy")]
+    assert store.categories(NOW + timedelta(days=2)) == [
+        ("later", "Later"),
+        ("policy", "POLICY"),
+    ]
+
+
+def test_category_feed_is_newest_first_and_limited(db: Database) -> None:
+    """A category's articles come newest first, ties by id, at most N."""
+    store = ArticleStore(db)
+    same_time = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    tied = [article(n, published=same_time, categories=("Policy",)) for n in (7, 6)]
+    store.apply_fetch("site", [article(n, categories=("Policy",)) for n in (1, 2, 3)], [], {}, NOW)
+    store.apply_fetch("site", tied, [], {"y": 1}, NOW)
+    found = [a.id for a in store.latest(NOW, 4, "policy")]
+    assert found == [article(6).id, article(7).id, article(3).id, article(2).id]
+
+
 def test_article_round_trips(db: Database) -> None:
     """Every field of an article comes back from the store as it went in."""
     store = ArticleStore(db)

@@ -241,3 +241,14 @@ def test_url_ids_of_0_1_survive_a_renamed_file(
         assert main(["--config", str(url_id_site), "publish"]) == 0
     assert "site: 0 new, 1 updated, 8 unchanged, 0 removed" in capsys.readouterr().out
     assert stored_ids(url_id_site) == before
+
+
+def test_category_rows_carry_their_articles_published_time(site: Path) -> None:
+    """The upgrade gives each category row its article's published time (feed order)."""
+    with Database(site.parent.parent / "var" / "swfeed.sqlite3") as db:
+        rows = db.conn.execute(
+            "SELECT c.published, a.published FROM article_categories c"
+            " JOIN articles a ON a.id = c.article_id"
+        ).fetchall()
+    assert rows
+    assert all(category == article for category, article in rows)

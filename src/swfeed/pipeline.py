@@ -9,33 +9,33 @@ both decide with ``digest.due.decide_digest`` and act the same way.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from swfeed import websub
-from swfeed.atomicfile import atomic_write
 from swfeed.config import Config, ContentSourceConfig, SourceConfig
 from swfeed.errors import SourceError, SwfeedError
-from swfeed.feeds import WriteReport, feed_times, load_feed_articles, write_feeds
-from swfeed.feeds.build import changed_feed_urls
-from swfeed.feeds.directory import write_directory
 from swfeed.plaintext import plural
 from swfeed.sources import UNLIMITED, FetchResult, WorkBudget, build_source
-from swfeed.sources.content import media_files
-from swfeed.sources.http import FetchError, FetchSession, backoff_delay
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore, UpsertCounts
 from swfeed.store.polls import Poll, record_polls
 from swfeed.stories import Merging
-from swfeed.websub import HubReport
 
 if TYPE_CHECKING:
     from swfeed.bounces.run import BounceRun
     from swfeed.delivery.send import ProgressCallback, SendSummary
     from swfeed.digest.due import DigestDecision
+    from swfeed.feeds import WriteReport
     from swfeed.models import DigestIssue
+    from swfeed.sources.http import FetchSession
+    from swfeed.websub import HubReport
+
+# Each step imports the parts it uses when it runs (HTTP, feeds, digest), so a command
+# loads only what it needs: `swfeed fetch` of a content folder never loads the HTTP client
+# or the feed writers.
 
 
 @dataclass
@@ -112,7 +112,7 @@ def fetch(
     next article, keeping what it loaded, and the sources after it wait for the next fetch.
     """
     articles = ArticleStore(db)
-    session = FetchSession.for_config(config)
+    session = _fetch_session(config)
     reports: list[SourceReport] = []
     for source in config.sources:
         if stop is not None and stop.is_set():
@@ -123,6 +123,15 @@ def fetch(
     polled = {r.name: Poll(now, r.outcome) for r in reports if r.skipped_until is None}
     record_polls(config.store.path, polled)
     return reports
+
+
+def _fetch_session(config: Config) -> FetchSession | None:
+    """The HTTP session the remote sources of one run share (None without any)."""
+    if all(isinstance(source, ContentSourceConfig) for source in config.sources):
+        return None
+    from swfeed.sources.http import FetchSession
+
+    return FetchSession.for_config(config)
 
 
 def fetch_source(
@@ -156,6 +165,7 @@ def fetch_source(
         now,
         summary,
         merging,
+        previous=status,
     )
     report.problems = list(result.errors) + [
         SourceError(
@@ -199,7 +209,7 @@ def dry_run(config: Config, now: datetime, only: Sequence[str] = ()) -> list[Dry
     """Load every source (or those named in ``only``) in full, as ``fetch --force`` would,
     and store nothing: for ``check`` and ``fetch --dry-run``. The store, if there is one,
     is only read (for the ids it remembers)."""
-    session = FetchSession.for_config(config)
+    session = _fetch_session(config)
     db = Database.read_only(config.store.path)
     runs: list[DryRun] = []
     try:
@@ -222,6 +232,8 @@ def _record_failure(
     name: str, exc: Exception, failures: int, articles: ArticleStore, now: datetime
 ) -> SwfeedError:
     """Record a whole source's failure with its backoff; the error to report."""
+    from swfeed.sources.http import FetchError, backoff_delay
+
     error = source_error(name, exc)
     delay = backoff_delay(failures + 1)
     if isinstance(exc, FetchError) and exc.retry_after:
@@ -230,11 +242,38 @@ def _record_failure(
     return error
 
 
-def build(config: Config, db: Database, now: datetime) -> WriteReport:
+def build(config: Config, db: Database, now: datetime, *, force: bool = False) -> WriteReport:
     """Write every feed, the pages about them (index, OPML, stylesheet) and the content
     folders' images from what the store holds; owe the WebSub hubs a ping for each feed
-    that changed (``notify_hubs`` sends them)."""
-    store = ArticleStore(db)
+    that changed (``notify_hubs`` sends them).
+
+    Nothing is rendered when nothing they are made from changed since the last build of the
+    same output folder and its files are intact (see ``feeds.stamp``), unless ``force``.
+    """
+    from swfeed.feeds.stamp import build_stamp, file_stats, files_intact
+    from swfeed.store.builds import BuildRecord, BuildStore
+
+    articles, builds = ArticleStore(db), BuildStore(db)
+    output = str(config.output.path)
+    # stamped before the articles are read: a write in between makes the next stamp differ
+    stamp = build_stamp(config, articles.change_count())
+    last = builds.get(output)
+    current = last is not None and last.still_current(stamp, now) and files_intact(last.files)
+    if current and not force:
+        assert last is not None
+        return _nothing_to_build(config, last.files, now)
+    report = _render(config, db, articles, now)
+    files = file_stats([*report.written, *report.unchanged])
+    builds.save(BuildRecord(output, stamp, articles.next_visible(now), files, now))
+    return report
+
+
+def _render(config: Config, db: Database, store: ArticleStore, now: datetime) -> WriteReport:
+    """Render and write everything ``build`` makes; queue the pings for changed feeds."""
+    from swfeed.feeds import feed_times, load_feed_articles, write_feeds
+    from swfeed.feeds.build import changed_feed_urls
+    from swfeed.feeds.directory import write_directory
+
     main, categories = load_feed_articles(store, config, now)
     shown = [*main, *(article for category in categories for article in category.articles)]
     times = feed_times(store, now, shown)
@@ -242,8 +281,20 @@ def build(config: Config, db: Database, now: datetime) -> WriteReport:
     write_directory(config, [(c.slug, c.name) for c in categories], report)
     copy_media(config, report)
     if config.feeds.websub.hubs:
+        from swfeed import websub
+
         websub.queue(config, db, changed_feed_urls(config, report), now)
     return report
+
+
+def _nothing_to_build(config: Config, files: Iterable[str], now: datetime) -> WriteReport:
+    """The report of a build with nothing to render; temp files a crash left still go."""
+    from swfeed.atomicfile import remove_temp_files
+    from swfeed.feeds import WriteReport
+    from swfeed.feeds.build import FEEDS_FOLDER
+
+    remove_temp_files(config.output.path / FEEDS_FOLDER, now)
+    return WriteReport(unchanged=[Path(name) for name in files], rendered=False)
 
 
 def notify_hubs(
@@ -253,13 +304,19 @@ def notify_hubs(
     ``stop`` set no further ping starts (the rest stay owed)."""
     if not config.feeds.websub.hubs:
         return []
+    from swfeed import websub
+
     return websub.notify_hubs(config, db, now, stop=stop)
 
 
 def copy_media(config: Config, report: WriteReport) -> None:
-    """Publish the images of content folders under ``<output>/media/<source>/``."""
+    """Publish the images of content folders under ``<output>/media/<source>/`` (a folder
+    that has gone is skipped: fetching it reports that)."""
+    from swfeed.atomicfile import atomic_write
+    from swfeed.sources.content import media_files
+
     for source in config.sources:
-        if not isinstance(source, ContentSourceConfig):
+        if not isinstance(source, ContentSourceConfig) or not source.path.is_dir():
             continue
         for path, relative in media_files(source):
             target = config.output.path / relative

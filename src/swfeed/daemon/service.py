@@ -7,9 +7,11 @@ thread of their own (``digestjob.SendWorker``, its own store connection, one sen
 time), so a send rate-limited over hours holds up none of them.
 
 - ``fetch`` (every ``schedule.fetch_every``): load new articles; rebuild the feeds only when
-  an article was added, changed or removed, or a future-dated one became visible, and then
-  ping the WebSub hubs (a ping that failed is retried at a later fetch when it is due).
-  Then ask the worker to carry on with any issue whose sending started and is not finished.
+  an article was added, changed or removed, a future-dated one became visible, the config
+  or templates changed, or a published file went missing (the build's stamp tells), and
+  then ping the WebSub hubs (a ping that failed is retried at a later fetch when it is
+  due). Then ask the worker to carry on with any issue whose sending started and is not
+  finished.
 - ``digest`` (weekly cron): fetch first, then ask the worker for the digest check: build
   and send the current period's issue.
 - ``bounces`` (every ``bounces.check_every``, when configured): read the bounce mailbox and
@@ -77,7 +79,6 @@ class Daemon:
         self.tasks: queue.Queue[str] = queue.Queue()
         self.queued: set[str] = set()
         self.queued_lock = threading.Lock()
-        self.fingerprint: str | None = None
         self.hubs_due: datetime | None = None
         self.problems: dict[str, set[str]] = {}
         self.started = clock.now()
@@ -182,20 +183,18 @@ class Daemon:
     # -- fetch -----------------------------------------------------------------------------
 
     def fetch(self, now: datetime) -> None:
-        """Load every source; rebuild the feeds when what they show changed."""
+        """Load every source; rebuild the feeds when what they are made from changed (the
+        build itself finds out, cheaply: see ``feeds.stamp``); send the pings due."""
         reports = pipeline.fetch(self.config, self.db, now, stop=self.stop)
         articles = ArticleStore(self.db)
         for report in reports:
             seen = self.problems.get(report.name, set())
             self.problems[report.name] = log_source(report, articles, seen)
-        fingerprint = articles.newest_change(now)
-        changed = any(report.counts.changed for report in reports)
-        if not changed and fingerprint == self.fingerprint:
+        written = pipeline.build(self.config, self.db, now)
+        if not written.rendered:
             if self.hubs_due is not None and now >= self.hubs_due:
                 self.notify_hubs(now)
             return
-        written = pipeline.build(self.config, self.db, now)
-        self.fingerprint = fingerprint
         log.info(
             "feeds_built",
             written=len(written.written),
@@ -254,7 +253,6 @@ class Daemon:
         except Exception as exc:  # any failure keeps the old config and jobs
             return self.reject(f"cannot schedule its jobs: {exc}")
         self.config = config
-        self.fingerprint = None
         install_jobs(self.scheduler, triggers, self.wake)
         log.info("config_reloaded", path=str(self.config_path))
         self.rejected = None

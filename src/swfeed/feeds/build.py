@@ -72,11 +72,16 @@ class CategoryFeed(NamedTuple):
 
 @dataclass(slots=True)
 class WriteReport:
-    """What ``write_feeds`` did: the files written, left unchanged, folders removed."""
+    """What ``write_feeds`` did: the files written, left unchanged, folders removed.
+
+    ``rendered`` is False when a build found nothing changed and rendered nothing (every
+    file it made last time is then listed unchanged).
+    """
 
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
+    rendered: bool = True
 
     @property
     def changed(self) -> bool:

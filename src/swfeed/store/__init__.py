@@ -27,6 +27,11 @@ def utc_text(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def from_utc_text(value: str | None) -> datetime | None:
+    """A stored time (``utc_text``) read back; no time stays None."""
+    return datetime.fromisoformat(value) if value else None
+
+
 class Database:
     """One connection to the store file, with transactions and migrations."""
 

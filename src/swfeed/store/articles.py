@@ -10,7 +10,7 @@ from typing import Any
 
 from swfeed.models import Article, StoredArticle
 from swfeed.slug import slugify
-from swfeed.store import Database, merges, utc_text
+from swfeed.store import Database, from_utc_text, merges, utc_text
 from swfeed.store.merges import Merge
 from swfeed.stories import Merging, link_key
 
@@ -79,10 +79,6 @@ class _Plan:
         return cls(mine, tuple(refused), tuple(merged))
 
 
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 class ArticleStore:
     """Queries and writes of the ``articles``, ``article_categories``, ``source_state`` tables."""
 
@@ -98,11 +94,11 @@ class ArticleStore:
         return SourceStatus(
             source=source,
             state=json.loads(row["state"]),
-            last_fetch=_parse(row["last_fetch"]),
-            last_ok=_parse(row["last_ok"]),
+            last_fetch=from_utc_text(row["last_fetch"]),
+            last_ok=from_utc_text(row["last_ok"]),
             last_result=row["last_result"],
             failures=int(row["failures"]),
-            next_attempt=_parse(row["next_attempt"]),
+            next_attempt=from_utc_text(row["next_attempt"]),
         )
 
     def sources(self) -> list[str]:
@@ -119,20 +115,26 @@ class ArticleStore:
         now: datetime,
         result: str = "ok",
         merging: Merging | None = None,
+        *,
+        previous: SourceStatus | None = None,
     ) -> UpsertCounts:
         """Store a fetch's articles, removals and the source's new state in one transaction.
 
         Writes nothing at all when nothing changed (no new, edited or removed article and the
         same state), so a no-change fetch leaves the database file untouched. With
         ``merging``, a copy of a story another source publishes too is merged (see
-        ``store.merges``); without it, an id another source owns is refused.
+        ``store.merges``); without it, an id another source owns is refused. ``previous``
+        is the status the fetch started from, if the caller read it (a source that hands
+        back that very state object changed nothing).
         """
         existing = self._hashes(source, (article.id for article in articles))
         plan = _Plan.of(source, articles, existing, merging, self._stored_url)
         removed = [i for i in removed_ids if self._is_live(source, i)]
-        status = self.source_status(source)
-        todo = [a for a in plan.mine if existing[a.id][0] != a.content_hash()]
-        if not todo and not removed and status.state == state and status.last_ok is not None:
+        status = previous if previous is not None else self.source_status(source)
+        hashes = {article.id: article.content_hash() for article in plan.mine}
+        todo = [a for a in plan.mine if existing[a.id][0] != hashes[a.id]]
+        same_state = state is status.state or status.state == state
+        if not todo and not removed and same_state and status.last_ok is not None:
             return UpsertCounts(
                 unchanged=self._live_count(source), refused=plan.refused, merged=plan.merged
             )
@@ -142,9 +144,9 @@ class ArticleStore:
                 merges.backfill_keys(conn, merging)
             for article in todo:
                 if existing[article.id][0] is None:
-                    self._insert(conn, article, now)
+                    self._insert(conn, article, hashes[article.id], now)
                 else:
-                    self._update(conn, article, now)
+                    self._update(conn, article, hashes[article.id], now)
                 found = merges.merge_twin(conn, article, source, merging) if merging else None
                 merged += [found] if found is not None else []
             self._remove(conn, removed, now, merging)
@@ -226,7 +228,7 @@ class ArticleStore:
         ).fetchone()
         return int(row[0])
 
-    def _insert(self, conn: Any, article: Article, now: datetime) -> None:
+    def _insert(self, conn: Any, article: Article, content_hash: str, now: datetime) -> None:
         stored = replace(article, updated=article.updated or article.published)
         visible = max(now, article.shown_from)
         conn.execute(
@@ -236,7 +238,7 @@ class ArticleStore:
                 article.id,
                 article.source,
                 json.dumps(stored.to_json_dict(), ensure_ascii=False),
-                article.content_hash(),
+                content_hash,
                 utc_text(article.published),
                 utc_text(stored.modified),
                 utc_text(now),
@@ -245,7 +247,7 @@ class ArticleStore:
         )
         self._set_categories(conn, article)
 
-    def _update(self, conn: Any, article: Article, now: datetime) -> None:
+    def _update(self, conn: Any, article: Article, content_hash: str, now: datetime) -> None:
         row = conn.execute(
             "SELECT first_seen, updated FROM articles WHERE id = ?", (article.id,)
         ).fetchone()
@@ -259,7 +261,7 @@ class ArticleStore:
             (
                 article.source,
                 json.dumps(stored.to_json_dict(), ensure_ascii=False),
-                article.content_hash(),
+                content_hash,
                 utc_text(article.published),
                 utc_text(stored.modified),
                 utc_text(visible),
@@ -273,30 +275,50 @@ class ArticleStore:
         slugs: dict[str, str] = {}
         for name in article.categories:
             slugs.setdefault(slugify(name), name)
+        published = utc_text(article.published)
         conn.executemany(
-            "INSERT INTO article_categories (article_id, slug, name) VALUES (?, ?, ?)",
-            [(article.id, slug, name) for slug, name in slugs.items() if slug],
+            "INSERT INTO article_categories (article_id, slug, name, published)"
+            " VALUES (?, ?, ?, ?)",
+            [(article.id, slug, name, published) for slug, name in slugs.items() if slug],
         )
 
     def latest(self, now: datetime, limit: int, category_slug: str | None = None) -> list[Article]:
-        """The newest visible articles (published order, newest first)."""
-        sql = "SELECT a.data FROM articles a"
-        params: list[Any] = []
-        if category_slug is not None:
-            sql += " JOIN article_categories c ON c.article_id = a.id AND c.slug = ?"
-            params.append(category_slug)
-        sql += " WHERE a.removed IS NULL AND a.merged_into IS NULL AND a.visible_from <= ?"
-        sql += " ORDER BY a.published DESC, a.id LIMIT ?"
-        params += [utc_text(now), limit]
+        """The newest visible articles (published order, newest first).
+
+        Both queries walk an index newest first and stop after ``limit`` visible articles,
+        so their cost does not grow with the store.
+        """
+        shown = "a.removed IS NULL AND a.merged_into IS NULL AND a.visible_from <= ?"
+        if category_slug is None:
+            sql = f"SELECT a.data FROM articles a WHERE {shown}"  # noqa: S608
+            sql += " ORDER BY a.published DESC, a.id LIMIT ?"
+            params: list[Any] = [utc_text(now), limit]
+        else:
+            sql = "SELECT a.data FROM article_categories c JOIN articles a ON a.id = c.article_id"
+            sql += f" WHERE c.slug = ? AND {shown}"
+            sql += " ORDER BY c.published DESC, c.article_id LIMIT ?"
+            params = [category_slug, utc_text(now), limit]
         return [_article(row["data"]) for row in self.db.conn.execute(sql, params)]
 
     def categories(self, now: datetime) -> list[tuple[str, str]]:
-        """(slug, name) of every category with at least one visible article."""
+        """(slug, name) of every category with at least one visible article; its name is
+        the first (in text order) that a visible article gives it.
+
+        The slugs are found by skipping through their index (one lookup per category),
+        and each name by walking that category's names in order to the first one a visible
+        article has: the cost grows with the number of categories, not of articles.
+        """
         rows = self.db.conn.execute(
-            "SELECT c.slug, MIN(c.name) AS name FROM article_categories c"
-            " JOIN articles a ON a.id = c.article_id"
-            " WHERE a.removed IS NULL AND a.merged_into IS NULL AND a.visible_from <= ?"
-            " GROUP BY c.slug ORDER BY c.slug",
+            "WITH RECURSIVE slugs(slug) AS ("
+            "  SELECT MIN(slug) FROM article_categories"
+            "  UNION ALL"
+            "  SELECT (SELECT MIN(c.slug) FROM article_categories c WHERE c.slug > slugs.slug)"
+            "  FROM slugs WHERE slugs.slug IS NOT NULL"
+            ") SELECT slug, (SELECT c.name FROM article_categories c"
+            "  JOIN articles a ON a.id = c.article_id"
+            "  WHERE c.slug = slugs.slug AND a.removed IS NULL AND a.merged_into IS NULL"
+            "  AND a.visible_from <= ? ORDER BY c.name LIMIT 1) AS name"
+            " FROM slugs WHERE slug IS NOT NULL AND name IS NOT NULL ORDER BY slug",
             (utc_text(now),),
         )
         return [(row["slug"], row["name"]) for row in rows]
@@ -353,15 +375,18 @@ class ArticleStore:
             ).fetchone()[0]
         )
 
-    def newest_change(self, now: datetime) -> str:
-        """A fingerprint of what the feeds show: changes whenever any feed would change."""
+    def change_count(self) -> int:
+        """How many rows of articles and their categories were ever written (counted by
+        triggers): it changes whenever anything a feed shows may have changed."""
+        return int(self.db.conn.execute("SELECT count FROM feed_changes").fetchone()[0])
+
+    def next_visible(self, now: datetime) -> datetime | None:
+        """When the next article dated after ``now`` becomes visible (None: none waits)."""
         row = self.db.conn.execute(
-            "SELECT COUNT(*), MAX(updated), MAX(visible_from), GROUP_CONCAT(content_hash) FROM"
-            " (SELECT updated, visible_from, content_hash FROM articles"
-            "  WHERE removed IS NULL AND merged_into IS NULL AND visible_from <= ? ORDER BY id)",
+            "SELECT MIN(visible_from) FROM articles WHERE removed IS NULL AND visible_from > ?",
             (utc_text(now),),
         ).fetchone()
-        return json.dumps(list(row))
+        return from_utc_text(row[0])
 
 
 def _article(data: str) -> Article:

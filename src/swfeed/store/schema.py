@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+_COUNT_WRITES = "".join(
+    f"CREATE TRIGGER {name}_{done} AFTER {event} ON {table}"
+    " BEGIN UPDATE feed_changes SET count = count + 1; END;\n"
+    for table, name in (("articles", "articles"), ("article_categories", "categories"))
+    for event, done in (("INSERT", "inserted"), ("UPDATE", "updated"), ("DELETE", "deleted"))
+)
+"""Migration 12's triggers: every insert, update and delete of an article or a category
+row adds one to ``feed_changes.count``."""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: articles and per-source state
     """
@@ -234,5 +243,35 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX articles_by_link_key ON articles (link_key);
     CREATE INDEX articles_by_story_key ON articles (story_key);
     CREATE INDEX articles_by_merged_into ON articles (merged_into);
+    """,
+    # 12: a build reads a feed's worth of rows whatever the store's size, and knows when
+    # nothing changed. Each category row carries its article's published time, indexed so
+    # a category is read newest first; names are indexed so a category's first visible name
+    # is found at once. feed_changes counts every write to articles and their categories (by
+    # trigger: no writer can forget it); builds keeps what the last build of each output
+    # folder saw and wrote.
+    """
+    ALTER TABLE article_categories ADD COLUMN published TEXT NOT NULL DEFAULT '';
+    UPDATE article_categories SET published =
+        (SELECT a.published FROM articles a WHERE a.id = article_categories.article_id);
+    DROP INDEX categories_by_slug;
+    CREATE INDEX categories_by_slug_newest
+        ON article_categories (slug, published DESC, article_id);
+    CREATE INDEX categories_by_slug_name ON article_categories (slug, name);
+    CREATE TABLE feed_changes (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        count  INTEGER NOT NULL
+    );
+    INSERT INTO feed_changes (id, count) VALUES (1, 0);
+    """
+    + _COUNT_WRITES
+    + """
+    CREATE TABLE builds (
+        output        TEXT PRIMARY KEY,   -- the output folder (absolute path)
+        stamp         TEXT NOT NULL,      -- what the feeds were made from (see feeds.stamp)
+        next_visible  TEXT,               -- UTC ISO 8601: when a dated-ahead article shows
+        files         TEXT NOT NULL,      -- JSON: each file written or kept -> its stat
+        built         TEXT NOT NULL       -- UTC ISO 8601
+    );
     """,
 )
