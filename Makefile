@@ -2,6 +2,7 @@
 #   make run    set up, then run the main job on the bundled sample site
 #   make test   set up with the test tools, then run the whole test suite
 #   (make test-fast leaves out the slow daemon and delivery tests while you work)
+#   make bench  run every benchmark (about six minutes on two cores)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -12,7 +13,7 @@ CONFIG ?= config/swfeed.yaml
 # out as too old). A named period is sent however late.
 SAMPLE_WEEK = 2026-W02
 
-.PHONY: run serve test test-fast lint typecheck check clean
+.PHONY: run serve test test-fast bench lint typecheck check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +60,23 @@ test: $(VENV)/.installed
 # signals, timed sends). `make test` runs them all.
 test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -m "not slow"
+
+# Every benchmark, each printing its sides' medians and min-max (they take turns) and its
+# targets. The two send benchmarks mail fewer recipients here than by default, so the whole
+# set stays under ten minutes on two cores.
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/fetch_nochange.py
+	$(BIN)/python benchmarks/build_feeds.py
+	$(BIN)/python benchmarks/serialize_feeds.py
+	$(BIN)/python benchmarks/daemon_idle.py
+	$(BIN)/python benchmarks/feeds_directory.py
+	$(BIN)/python benchmarks/digest_render.py
+	$(BIN)/python benchmarks/fetch_remote.py
+	$(BIN)/python benchmarks/nesting_bomb.py
+	$(BIN)/python benchmarks/stalled_clients.py
+	$(BIN)/python benchmarks/send_smtp.py --recipients 1000
+	$(BIN)/python benchmarks/send_dkim.py --recipients 200 --rounds 3
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests benchmarks

@@ -1,25 +1,22 @@
-"""Benchmark: building every feed from a 5,000-article SQLite store, against bare lxml.
+"""Building the feeds: a full build against one with nothing to do, and the store's size.
 
-Fills a real store (``swfeed.store.Database`` + ``ArticleStore.apply_fetch``) in a temp
-folder with N articles spread over C categories, then times, as medians of several runs:
+Fills real stores (``ArticleStore.apply_fetch``) with generated articles over 20 categories
+(each feed shows the newest 50), then, taking turns:
 
-- build: query the store (``load_feed_articles``), render RSS + Atom + JSON Feed for the
-  main feed and every category (``render_feeds``), write them atomically to an empty
-  output folder (``write_feeds``): what ``swfeed build`` does;
-- rebuild: the same with nothing changed (every file compared, none rewritten);
-- query: the store queries alone;
-- render: rendering only, from articles already in memory;
-- times: the distinct times every entry shows (``feed_times``: every visible article's
-  times, ties one second apart), which ``swfeed build`` adds; and the build with and
-  without them, runs alternating (A B A B), median and min-max;
-- baseline: the same entries (same feeds, same number of documents) serialized by a
-  minimal lxml serializer: title, link, id, date, summary and body per entry, no
-  validation rules, no images, no URI or text cleaning.
+1. in process, 5,000 stored articles: ``pipeline.build`` into an empty output folder (every
+   feed rendered and written) against ``pipeline.build`` with nothing changed (the stamp
+   and the files' stats checked, nothing rendered);
+2. the same two as whole ``swfeed build`` commands;
+3. whole ``swfeed build`` commands into an empty output folder over stores of 1,000 and
+   50,000 articles;
+4. in process, 5,000 stored articles: writing every feed with the distinct times each entry
+   shows (``feed_times``, which ``swfeed build`` adds) against writing them without.
 
-Ratios are against the baseline measured in the same run.
+CPU and wall time, medians and min–max. Targets: nothing-to-do at most 1/20 of a full build
+in process and 1/3 as whole commands; 50,000 articles at most 1.15x 1,000. Part 4 has no
+target: it shows what the distinct times cost.
 
-    .venv/bin/python benchmarks/build_feeds.py [--articles 5000] [--categories 20]
-                                               [--max-items 50] [--runs 7]
+    .venv/bin/python benchmarks/build_feeds.py [--runs 7] [--small 1000] [--large 50000]
 """
 
 from __future__ import annotations
@@ -27,24 +24,16 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import statistics
 import tempfile
 import time
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from lxml import etree
-from timing import median_seconds, print_figures
+from timing import SWFEED, Cost, Side, alternate, in_process, ratio, report, run_command, swfeed_env
 
-from swfeed.config import Config
-from swfeed.feeds.build import (
-    CategoryFeed,
-    feed_times,
-    load_feed_articles,
-    render_feeds,
-    write_feeds,
-)
+from swfeed import pipeline
+from swfeed.config import load_config
+from swfeed.feeds.build import feed_times, load_feed_articles, write_feeds
 from swfeed.models import Article, Image
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
@@ -71,9 +60,23 @@ WORDS = [
     "ministry",
     "report",
 ]
+CONFIG = """\
+site:
+  title: SecurityWomen
+  url: "{site}"
+  description: News on women, peace and security.
+  timezone: Europe/London
+  author: {{name: SecurityWomen, email: info@securitywomen.org}}
+  logo: "{site}media/logo.png"
+sources: [{{kind: content, name: site, path: content}}]
+store: {{path: "{store}"}}
+output: {{path: "{output}"}}
+feeds: {{max_items: 50}}
+"""
 
 
-def _article(n: int, categories: int, rng: random.Random) -> Article:
+def make_article(n: int, rng: random.Random, categories: int = 20) -> Article:
+    """A generated article: a title, 40 words of summary, six paragraphs, an image."""
     words = " ".join(rng.choice(WORDS) for _ in range(40))
     body = "".join(f'<p>{words} <a href="{SITE}news/{n}">more</a></p>' for _ in range(6))
     first = rng.randrange(categories)
@@ -82,7 +85,7 @@ def _article(n: int, categories: int, rng: random.Random) -> Article:
         url=f"{SITE}news/article-{n}",
         title=f"Article {n}: {' '.join(rng.choice(WORDS) for _ in range(8))}",
         published=NOW - timedelta(hours=n),
-        source="bench",
+        source="site",
         summary=words[:200],
         body_html=body,
         authors=("Amina Diallo",),
@@ -91,146 +94,125 @@ def _article(n: int, categories: int, rng: random.Random) -> Article:
     )
 
 
-def fill_store(db_path: Path, articles: int, categories: int) -> None:
-    """Store ``articles`` generated articles in one fetch."""
-    rng = random.Random(42)
-    batch = [_article(n, categories, rng) for n in range(articles)]
-    db = Database(db_path)
-    ArticleStore(db).apply_fetch("bench", batch, [], {}, NOW - timedelta(days=1))
-    db.close()
-
-
-def make_config(root: Path, output: Path, max_items: int) -> Config:
+def write_config(root: Path, name: str) -> Path:
+    """A config of its own (a store and output folder of its own) reading ``root/content``."""
     (root / "content").mkdir(exist_ok=True)
-    return Config.model_validate(
-        {
-            "site": {
-                "title": "SecurityWomen",
-                "url": SITE,
-                "description": "News on women, peace and security.",
-                "timezone": "Europe/London",
-                "author": {"name": "SecurityWomen", "email": "info@securitywomen.org"},
-                "logo": f"{SITE}media/logo.png",
-            },
-            "sources": [{"kind": "content", "name": "site", "path": str(root / "content")}],
-            "output": {"path": str(output)},
-            "feeds": {"max_items": max_items},
-        }
-    )
+    config = root / f"{name}.yaml"
+    store, output = root / f"{name}.sqlite3", root / f"{name}-public"
+    config.write_text(CONFIG.format(site=SITE, store=store, output=output), encoding="utf-8")
+    return config
 
 
-def baseline(sets: Sequence[Sequence[Article]], documents_per_set: int) -> int:
-    """Serialize the same entries with lxml alone; returns the bytes produced."""
-    total = 0
-    for articles in sets:
-        for _ in range(documents_per_set):
-            root = etree.Element("rss", version="2.0")
-            channel = etree.SubElement(root, "channel")
-            for article in articles:
-                item = etree.SubElement(channel, "item")
-                etree.SubElement(item, "title").text = article.title
-                etree.SubElement(item, "link").text = article.url
-                etree.SubElement(item, "guid").text = article.id
-                etree.SubElement(item, "pubDate").text = article.published.isoformat()
-                etree.SubElement(item, "description").text = article.summary
-                etree.SubElement(item, "encoded").text = article.body_html
-            total += len(etree.tostring(root, encoding="UTF-8", pretty_print=True))
-    return total
+def make_site(root: Path, name: str, articles: int) -> Path:
+    """A config and a store of ``articles`` articles (in batches); the config's path."""
+    config = write_config(root, name)
+    rng = random.Random(42)
+    with Database(root / f"{name}.sqlite3") as db:
+        for start in range(0, articles, 5000):
+            batch = [make_article(n, rng) for n in range(start, min(start + 5000, articles))]
+            ArticleStore(db).apply_fetch("site", batch, [], {"batch": start}, NOW)
+    return config
+
+
+def in_process_sides(config_path: Path) -> dict[str, Side]:
+    config = load_config(config_path)
+    db = Database(config.store.path)
+    later = NOW + timedelta(minutes=5)
+
+    def full() -> None:
+        shutil.rmtree(config.output.path, ignore_errors=True)
+        assert pipeline.build(config, db, later).written
+
+    def nothing_to_do() -> None:
+        assert not pipeline.build(config, db, later).written
+
+    return {"full build": in_process(full), "nothing to do": in_process(nothing_to_do)}
+
+
+def times_sides(config_path: Path) -> dict[str, Side]:
+    """Writing every feed into an empty folder without (A) and with (B) the distinct times."""
+    config = load_config(config_path)
+    db = Database(config.store.path)
+    store = ArticleStore(db)
+
+    def write(with_times: bool) -> None:
+        shutil.rmtree(config.output.path, ignore_errors=True)
+        main_articles, categories = load_feed_articles(store, config, NOW)
+        times = None
+        if with_times:
+            shown = [*main_articles, *(a for c in categories for a in c.articles)]
+            times = feed_times(store, NOW, shown)
+        write_feeds(config, main_articles, categories, now=NOW, times=times)
+
+    return {
+        "without times (A)": in_process(lambda: write(False)),
+        "with times (B)": in_process(lambda: write(True)),
+    }
+
+
+def command_side(config: Path, *, fresh: bool) -> Side:
+    env = swfeed_env()
+    output = config.with_name(f"{config.stem}-public")
+    argv: list[str | Path] = [SWFEED, "--config", config, "build"]
+
+    def side() -> Cost:
+        if fresh:
+            shutil.rmtree(output, ignore_errors=True)
+        return run_command(argv, env=env)
+
+    return side
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=5000)
-    parser.add_argument("--categories", type=int, default=20)
-    parser.add_argument("--max-items", type=int, default=50)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--medium", type=int, default=5000)
+    parser.add_argument("--large", type=int, default=50_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="swfeed-bench-") as folder:
-        root = Path(folder)
+    with tempfile.TemporaryDirectory(prefix="swfeed-bench-") as tmp:
+        root = Path(tmp)
         started = time.perf_counter()
-        fill_store(root / "store.sqlite3", args.articles, args.categories)
-        print(f"filled store: {args.articles} articles in {time.perf_counter() - started:.1f} s")
-        config = make_config(root, root / "public", args.max_items)
-        db = Database(root / "store.sqlite3")
-        store = ArticleStore(db)
-
-        def build() -> None:
-            shutil.rmtree(root / "public", ignore_errors=True)
-            main_articles, categories = load_feed_articles(store, config, NOW)
-            write_feeds(config, main_articles, categories, now=NOW)
-
-        def build_with_times() -> None:
-            shutil.rmtree(root / "public", ignore_errors=True)
-            main_articles, categories = load_feed_articles(store, config, NOW)
-            shown = [*main_articles, *(a for c in categories for a in c.articles)]
-            times = feed_times(store, NOW, shown)
-            write_feeds(config, main_articles, categories, now=NOW, times=times)
-
-        def rebuild() -> None:
-            main_articles, categories = load_feed_articles(store, config, NOW)
-            report = write_feeds(config, main_articles, categories, now=NOW)
-            assert not report.written
-
-        main_articles, categories = load_feed_articles(store, config, NOW)
-        sets: list[Sequence[Article]] = [main_articles, *(c.articles for c in categories)]
-        files = render_feeds(config, main_articles, [CategoryFeed(*c) for c in categories])
-        build_s = median_seconds(build, args.runs)
-        rebuild_s = median_seconds(rebuild, args.runs)
-        query_s = median_seconds(lambda: load_feed_articles(store, config, NOW), args.runs)
-        render_s = median_seconds(
-            lambda: render_feeds(config, main_articles, categories), args.runs
+        sizes = {"small": args.small, "medium": args.medium, "large": args.large}
+        configs = {name: make_site(root, name, count) for name, count in sizes.items()}
+        print(f"stores filled in {time.perf_counter() - started:.0f} s")
+        samples = alternate(in_process_sides(configs["medium"]), args.runs)
+        report(f"swfeed build, {args.medium:,} stored articles, in process", samples, "full build")
+        share = ratio(samples["nothing to do"], samples["full build"])
+        print(f"  nothing to do / full (CPU): 1/{1 / share:.0f}   target: at most 1/20")
+        samples = alternate(
+            {
+                "full build": command_side(configs["medium"], fresh=True),
+                "nothing to do": command_side(configs["medium"], fresh=False),
+            },
+            args.runs,
         )
-        base_s = median_seconds(lambda: baseline(sets, documents_per_set=3), args.runs)
-        shown = [*main_articles, *(a for c in categories for a in c.articles)]
-        times_s = median_seconds(lambda: feed_times(store, NOW, shown), args.runs)
-        plain, timed = alternate(build, build_with_times, args.runs)
-        db.close()
-    entries = sum(len(s) for s in sets)
-    print(
-        f"feeds: {len(sets)} sets x 3 formats = {len(files)} files, {entries} entries per format,"
-    )
-    print(
-        f"       {sum(map(len, files.values())) / 1e6:.2f} MB written; medians of {args.runs} runs"
-    )
-    print(f"baseline (bare lxml, same entries, {len(files)} documents): {base_s * 1000:8.1f} ms")
-    print(f"query only (21 store queries, JSON -> Article)    : {query_s * 1000:8.1f} ms")
-    print(
-        f"render only (3 formats, all rules)                : {render_s * 1000:8.1f} ms"
-        f"   ratio {render_s / base_s:5.2f}x"
-    )
-    print(
-        f"build (query store + render + atomic write)       : {build_s * 1000:8.1f} ms"
-        f"   ratio {build_s / base_s:5.2f}x"
-    )
-    print(
-        f"rebuild, nothing changed (no file rewritten)      : {rebuild_s * 1000:8.1f} ms"
-        f"   ratio {rebuild_s / base_s:5.2f}x"
-    )
-    report_times(times_s, base_s, plain, timed)
-
-
-def report_times(times_s: float, base_s: float, plain: list[float], timed: list[float]) -> None:
-    """The distinct times' own cost, and the build without (A) and with (B) them."""
-    print(
-        f"distinct times (feed_times, articles since the oldest shown): {times_s * 1000:6.1f} ms"
-        f"   ratio {times_s / base_s:5.2f}x"
-    )
-    print_figures("build without times (A)", plain)
-    print_figures("build with times    (B)", timed)
-    print(f"B / A (medians): {statistics.median(timed) / statistics.median(plain):.3f}")
-
-
-def alternate(
-    first: Callable[[], None], second: Callable[[], None], runs: int
-) -> tuple[list[float], list[float]]:
-    """Wall times of ``first`` and ``second``, run in turn (A B A B ...)."""
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(runs):
-        for action, found in ((first, times[0]), (second, times[1])):
-            started = time.perf_counter()
-            action()
-            found.append(time.perf_counter() - started)
-    return times
+        report(
+            f"swfeed build, {args.medium:,} stored articles, whole commands", samples, "full build"
+        )
+        share = ratio(samples["nothing to do"], samples["full build"])
+        print(f"  nothing to do / full (CPU): 1/{1 / share:.1f}   target: at most 1/3")
+        small, large = f"{args.small:,} articles", f"{args.large:,} articles"
+        samples = alternate(
+            {
+                small: command_side(configs["small"], fresh=True),
+                large: command_side(configs["large"], fresh=True),
+            },
+            args.runs,
+        )
+        report("swfeed build into an empty folder, by store size, whole commands", samples, small)
+        print(
+            f"  {large} / {small} (CPU): {ratio(samples[large], samples[small]):.2f}x"
+            "   target: at most 1.15x"
+        )
+        samples = alternate(times_sides(configs["medium"]), args.runs)
+        report(
+            f"writing the feeds, {args.medium:,} stored articles, in process",
+            samples,
+            "without times (A)",
+        )
+        times = ratio(samples["with times (B)"], samples["without times (A)"])
+        print(f"  B / A (CPU): {times:.3f}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Benchmark: rendering and CSS-inlining a 50-article digest issue, and premailer's share.
 
-Times, as medians of several runs, on synthetic articles shaped like the sample site's
-(title, ~250-character summary, picture, category):
+Times, taking turns and repeated (medians and min–max of CPU and wall time), on synthetic
+articles shaped like the sample site's (title, ~250-character summary, picture, category):
 
 - templates: Jinja2 only (HTML and text templates, no inlining): the baseline;
 - premailer: ``inline_css`` alone, on the HTML the templates produced;
@@ -17,12 +17,11 @@ size (50 articles go over Gmail's ~102 KB clipping threshold; the default cap is
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from timing import alternate, in_process, report
 
 from swfeed.config import Config
 from swfeed.digest.render import (
@@ -79,19 +78,6 @@ def config(folder: Path, count: int) -> Config:
     return Config.model_validate(data, context={"base_dir": folder})
 
 
-def medians_ms(jobs: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
-    """Median wall time of each job; the jobs take turns, so load spikes hit all alike."""
-    times: dict[str, list[float]] = {name: [] for name in jobs}
-    for work in jobs.values():
-        work()  # warm up: template compilation, cssutils caches
-    for _ in range(runs):
-        for name, work in jobs.items():
-            start = time.perf_counter()
-            work()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) * 1000 for name, values in times.items()}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=50)
@@ -109,21 +95,20 @@ def main() -> None:
             return render_template(env, HTML_TEMPLATE, **context)
 
         raw = templates()
-        medians = medians_ms(
+        samples = alternate(
             {
-                "templates": templates,
-                "premailer": lambda: inline_css(raw),
-                "whole": lambda: render_issue(settings, selection, PERIOD, CUTOFF),
+                "templates": in_process(templates),
+                "premailer": in_process(lambda: inline_css(raw)),
+                "whole issue": in_process(
+                    lambda: render_issue(settings, selection, PERIOD, CUTOFF)
+                ),
             },
             args.runs,
         )
         rendered = render_issue(settings, selection, PERIOD, CUTOFF)
-    baseline, inlining, whole = medians["templates"], medians["premailer"], medians["whole"]
-    print(f"{args.articles} articles, median of {args.runs} runs")
-    print(f"  templates (baseline)  {baseline:8.1f} ms   1.0x")
-    print(f"  premailer inlining    {inlining:8.1f} ms  {inlining / baseline:5.1f}x")
-    print(f"  whole issue           {whole:8.1f} ms  {whole / baseline:5.1f}x")
-    print(f"  premailer's share of the whole issue: {inlining / whole:.0%}")
+    report(f"a {args.articles}-article digest issue, in process", samples, "templates")
+    share = samples["premailer"].median() / samples["whole issue"].median()
+    print(f"  premailer's share of the whole issue (CPU): {share:.0%}")
     print(
         f"  HTML: {len(raw.encode()):,} bytes before inlining, "
         f"{len(rendered.html.encode()):,} after "

@@ -4,28 +4,26 @@
    - every source answers 304 (ETag sent back)                       -> the baseline
    - every source answers 200 with the unchanged body, no validators -> body hash shortcut
    - every source answers 200 and is parsed in full (no saved state) -> what 200s would cost
-   Each round uses a fresh FetchSession (as one scheduler run does). Medians over rounds;
-   ratios against the 304 round.
-2. Scrape a 100-item Wix-style listing page (HtmlSource.fetch, no article pages), median time,
-   against the bare lxml parse of the same page in the same run.
+   Each round uses a fresh FetchSession (as one scheduler run does); the three take turns.
+   Ratios against the 304 round.
+2. Scrape a 100-item Wix-style listing page (HtmlSource.fetch, no article pages) against
+   the bare lxml parse of the same page, taking turns.
 
-The server runs in this process (threads), so its time is included in every figure.
+Medians and min–max of CPU and wall time. The server runs in this process (threads), so its
+time is included in every figure.
 
-    .venv/bin/python benchmarks/fetch_remote.py [--sources 50] [--rounds 7]
+    .venv/bin/python benchmarks/fetch_remote.py [--sources 50] [--runs 7]
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import lxml.html
+from timing import Side, alternate, in_process, report
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -103,26 +101,19 @@ def feed_sources(server: FixtureServer, prefix: str, count: int) -> list[FeedSou
     return [c for c in configs if isinstance(c, FeedSourceConfig)]
 
 
-def one_round(configs: list[FeedSourceConfig], states: list[SourceState]) -> tuple[float, int]:
-    """Fetch every source once with a fresh session; seconds taken and articles produced."""
+def round_side(configs: list[FeedSourceConfig], states: list[SourceState]) -> Side:
+    """A side that fetches every source once with a fresh session (one scheduler run)."""
     config = make_config(*[c.model_dump(mode="json") for c in configs[:1]])
-    session = FetchSession("swfeed/bench")
-    started = time.perf_counter()
-    produced = 0
-    for source_config, state in zip(configs, states, strict=True):
-        result = FeedSource(source_config, config, session=session).fetch(state, NOW)
-        produced += len(result.articles)
-    return time.perf_counter() - started, produced
+
+    def fetch_all() -> None:
+        session = FetchSession("swfeed/bench")
+        for source_config, state in zip(configs, states, strict=True):
+            FeedSource(source_config, config, session=session).fetch(state, NOW)
+
+    return in_process(fetch_all)
 
 
-def median_round(
-    configs: list[FeedSourceConfig], states: list[SourceState], rounds: int
-) -> tuple[float, int]:
-    timings = [one_round(configs, states) for _ in range(rounds)]
-    return statistics.median(t for t, _ in timings), timings[-1][1]
-
-
-def bench_feeds(server: FixtureServer, count: int, rounds: int) -> None:
+def bench_feeds(server: FixtureServer, count: int, runs: int) -> None:
     for n in range(count):
         rss = make_rss(n)
         server.serve(
@@ -135,31 +126,21 @@ def bench_feeds(server: FixtureServer, count: int, rounds: int) -> None:
     session = FetchSession("swfeed/bench")
     cond_states = [FeedSource(c, config, session=session).fetch({}, NOW).state for c in cond]
     plain_states = [FeedSource(c, config, session=session).fetch({}, NOW).state for c in plain]
-    t304, n304 = median_round(cond, cond_states, rounds)
-    t200, n200 = median_round(plain, plain_states, rounds)
-    tfull, nfull = median_round(plain, empty, rounds)
-    print(f"{count} feed sources, {rounds} rounds, median seconds per round:")
-    for label, seconds, produced in (
-        ("304 Not Modified", t304, n304),
-        ("200 unchanged (hash skip)", t200, n200),
-        ("200 parsed in full", tfull, nfull),
-    ):
-        per_source = seconds / count * 1000
-        print(f"  {label:<26}{seconds:8.4f} s  ({per_source:.2f} ms/source, {produced} articles)")
-    print(f"  ratio 200-unchanged / 304: {t200 / t304:.2f}x")
-    print(f"  ratio 200-full-parse / 304: {tfull / t304:.2f}x")
+    samples = alternate(
+        {
+            "304 Not Modified": round_side(cond, cond_states),
+            "200 unchanged (hash skip)": round_side(plain, plain_states),
+            "200 parsed in full": round_side(plain, empty),
+        },
+        runs,
+    )
+    title = f"{count} feed sources, one round each (the server runs in this process)"
+    report(title, samples, "304 Not Modified")
+    per_source = samples["304 Not Modified"].median("wall") / count * 1000
+    print(f"  304 round: {per_source:.2f} ms (wall) per source")
 
 
-def timed(work: Callable[[], Any], rounds: int) -> float:
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        work()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
-
-
-def bench_listing(server: FixtureServer, rounds: int) -> None:
+def bench_listing(server: FixtureServer, runs: int) -> None:
     page = make_listing(100)
     url = server.serve("/listing", body(page))
     entry = {
@@ -177,24 +158,27 @@ def bench_listing(server: FixtureServer, rounds: int) -> None:
     result = HtmlSource(source_config, config, session=session).fetch({}, NOW)
     assert len(result.articles) == 100, len(result.articles)
     assert not result.errors, result.errors
-    scrape = timed(
-        lambda: HtmlSource(source_config, config, session=session).fetch({}, NOW), rounds
+    samples = alternate(
+        {
+            "bare lxml parse": in_process(lambda: lxml.html.document_fromstring(page.encode())),
+            "HtmlSource.fetch": in_process(
+                lambda: HtmlSource(source_config, config, session=session).fetch({}, NOW)
+            ),
+        },
+        runs,
     )
-    parse = timed(lambda: lxml.html.document_fromstring(page.encode()), rounds)
-    print(f"100-item listing ({len(page) // 1024} KiB), {rounds} rounds:")
-    print(f"  HtmlSource.fetch (HTTP + scrape) {scrape * 1000:8.2f} ms median")
-    print(f"  bare lxml parse of the page      {parse * 1000:8.2f} ms median")
-    print(f"  ratio fetch+scrape / bare parse: {scrape / parse:.1f}x")
+    title = f"100-item listing ({len(page) // 1024} KiB): HTTP + scrape against a bare parse"
+    report(title, samples, "bare lxml parse")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     with running() as server:
-        bench_feeds(server, args.sources, args.rounds)
-        bench_listing(server, args.rounds * 3)
+        bench_feeds(server, args.sources, args.runs)
+        bench_listing(server, args.runs * 3)
 
 
 if __name__ == "__main__":
