@@ -245,7 +245,7 @@ class ArticleStore:
                 utc_text(visible),
             ),
         )
-        self._set_categories(conn, article)
+        self._set_categories(conn, article, fresh=True)
 
     def _update(self, conn: Any, article: Article, content_hash: str, now: datetime) -> None:
         row = conn.execute(
@@ -270,8 +270,10 @@ class ArticleStore:
         )
         self._set_categories(conn, article)
 
-    def _set_categories(self, conn: Any, article: Article) -> None:
-        conn.execute("DELETE FROM article_categories WHERE article_id = ?", (article.id,))
+    def _set_categories(self, conn: Any, article: Article, *, fresh: bool = False) -> None:
+        """The article's category rows (``fresh``: a new article, which has none yet)."""
+        if not fresh:
+            conn.execute("DELETE FROM article_categories WHERE article_id = ?", (article.id,))
         slugs: dict[str, str] = {}
         for name in article.categories:
             slugs.setdefault(slugify(name), name)
@@ -286,9 +288,10 @@ class ArticleStore:
         """The newest visible articles (published order, newest first).
 
         Both queries walk an index newest first and stop after ``limit`` visible articles,
-        so their cost does not grow with the store.
+        so their cost does not grow with the store. (``+a.merged_into``: not through the
+        merged_into index, which would read every shown article and sort them.)
         """
-        shown = "a.removed IS NULL AND a.merged_into IS NULL AND a.visible_from <= ?"
+        shown = "a.removed IS NULL AND +a.merged_into IS NULL AND a.visible_from <= ?"
         if category_slug is None:
             sql = f"SELECT a.data FROM articles a WHERE {shown}"  # noqa: S608
             sql += " ORDER BY a.published DESC, a.id LIMIT ?"
@@ -346,10 +349,10 @@ class ArticleStore:
         self, now: datetime, since: datetime | None = None
     ) -> list[tuple[str, datetime, datetime]]:
         """(id, published, updated) of every article visible at ``now`` (published at or
-        after ``since``, when given)."""
+        after ``since``, when given: read through the published index)."""
         rows = self.db.conn.execute(
             "SELECT id, published, updated FROM articles"
-            " WHERE removed IS NULL AND merged_into IS NULL AND visible_from <= ?"
+            " WHERE removed IS NULL AND +merged_into IS NULL AND +visible_from <= ?"
             " AND published >= ?",
             (utc_text(now), utc_text(since) if since else ""),
         )
@@ -376,8 +379,8 @@ class ArticleStore:
         )
 
     def change_count(self) -> int:
-        """How many rows of articles and their categories were ever written (counted by
-        triggers): it changes whenever anything a feed shows may have changed."""
+        """How many writes to articles a feed can show were ever made (counted by triggers):
+        it changes whenever anything a feed shows may have changed."""
         return int(self.db.conn.execute("SELECT count FROM feed_changes").fetchone()[0])
 
     def next_visible(self, now: datetime) -> datetime | None:

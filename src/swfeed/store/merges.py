@@ -21,10 +21,12 @@ from swfeed.stories import Merging
 SAME_STORY = "same_story"
 _TWIN = """
     SELECT id, source, link_key, data FROM articles
-    WHERE removed IS NULL AND merged_into IS NULL AND id != ? AND source != ?
+    WHERE removed IS NULL AND +merged_into IS NULL AND id != ? AND source != ?
       AND (link_key = ? OR story_key = ?)
     ORDER BY first_seen, id LIMIT 1
 """
+"""The shown copy of a story from another source. (``+merged_into``: looked up through the
+key indexes; through the merged_into index it would read every shown article.)"""
 
 
 @dataclass(frozen=True, slots=True)

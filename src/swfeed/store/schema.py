@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-_COUNT_WRITES = "".join(
-    f"CREATE TRIGGER {name}_{done} AFTER {event} ON {table}"
-    " BEGIN UPDATE feed_changes SET count = count + 1; END;\n"
-    for table, name in (("articles", "articles"), ("article_categories", "categories"))
-    for event, done in (("INSERT", "inserted"), ("UPDATE", "updated"), ("DELETE", "deleted"))
-)
-"""Migration 12's triggers: every insert, update and delete of an article or a category
-row adds one to ``feed_changes.count``."""
-
 MIGRATIONS: tuple[str, ...] = (
     # 1: articles and per-source state
     """
@@ -247,9 +238,10 @@ MIGRATIONS: tuple[str, ...] = (
     # 12: a build reads a feed's worth of rows whatever the store's size, and knows when
     # nothing changed. Each category row carries its article's published time, indexed so
     # a category is read newest first; names are indexed so a category's first visible name
-    # is found at once. feed_changes counts every write to articles and their categories (by
-    # trigger: no writer can forget it); builds keeps what the last build of each output
-    # folder saw and wrote.
+    # is found at once. feed_changes counts the writes to articles that a feed can show (by
+    # trigger: no writer can forget it; category rows are written only with their article's
+    # row, and the story keys show in no feed); builds keeps what the last build of each
+    # output folder saw and wrote.
     """
     ALTER TABLE article_categories ADD COLUMN published TEXT NOT NULL DEFAULT '';
     UPDATE article_categories SET published =
@@ -263,9 +255,13 @@ MIGRATIONS: tuple[str, ...] = (
         count  INTEGER NOT NULL
     );
     INSERT INTO feed_changes (id, count) VALUES (1, 0);
-    """
-    + _COUNT_WRITES
-    + """
+    CREATE TRIGGER articles_inserted AFTER INSERT ON articles
+        BEGIN UPDATE feed_changes SET count = count + 1; END;
+    CREATE TRIGGER articles_updated AFTER UPDATE OF
+        source, data, published, updated, first_seen, visible_from, removed, merged_into
+        ON articles BEGIN UPDATE feed_changes SET count = count + 1; END;
+    CREATE TRIGGER articles_deleted AFTER DELETE ON articles
+        BEGIN UPDATE feed_changes SET count = count + 1; END;
     CREATE TABLE builds (
         output        TEXT PRIMARY KEY,   -- the output folder (absolute path)
         stamp         TEXT NOT NULL,      -- what the feeds were made from (see feeds.stamp)
