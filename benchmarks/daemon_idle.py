@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=50, help="ticks per measured batch")
     parser.add_argument("--runs", type=int, default=9, help="batches per side")
     args = parser.parse_args()
-    os.environ.setdefault("SWFEED_UNSUBSCRIBE_SECRET", "bench-secret-0123456789abcdef")
+    os.environ.setdefault("SWFEED_UNSUBSCRIBE_SECRET", "bench-secret-0123456789abcdefghijklmnop")
     configure_logging(stream=io.StringIO())  # the daemon's log lines are not the point here
     with tempfile.TemporaryDirectory(prefix="swfeed-bench-") as tmp:
         path = sample_site(Path(tmp))

@@ -69,7 +69,7 @@ store: {{path: store.sqlite3}}
 delivery:
   method: smtp
   from_address: news@example.org
-  unsubscribe_secret: "bench-secret-0123456789"
+  unsubscribe_secret: "bench-secret-0123456789-abcdefghijklmnop"
   unsubscribe_mailto: leave@example.org
   smtp: {{host: 127.0.0.1, port: {port}, starttls: false{per_connection}}}
 """
