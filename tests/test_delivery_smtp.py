@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 import threading
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import trustme
 
 from swfeed.config import Config, load_config
 from swfeed.delivery.send import SendSummary, send_issue
+from swfeed.delivery.smtp import SmtpTransport
 from swfeed.errors import DeliveryError
 from swfeed.models import DigestIssue
 from swfeed.store import Database
@@ -301,3 +303,18 @@ def test_unreachable_relay_stops_the_run(setup: Setup) -> None:
     with pytest.raises(DeliveryError, match="cannot reach the relay"):
         run_send(config, issue)
     assert set(ledger(config, issue.period).values()) == {State.PENDING}
+
+
+def test_the_relay_connection_sends_each_write_at_once(setup: Setup) -> None:
+    """TCP_NODELAY: the final dot, written after the data, does not wait for a delayed ACK."""
+    with SmtpServer() as server:
+        config, _ = setup(server, [])
+        assert config.delivery is not None
+        assert config.delivery.smtp is not None
+        transport = SmtpTransport(config.delivery.smtp)
+        conn = transport._connection()
+        try:
+            assert conn.sock is not None
+            assert conn.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        finally:
+            transport.close()
