@@ -68,6 +68,20 @@ def test_an_unknown_variable_in_the_subject_is_a_config_error(
     assert "Use only site.title, count, period, label, date and featured" in err
 
 
+def test_a_subject_that_fails_in_python_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A subject comparing a week to a number fails as a config error, not a traceback."""
+    default = "{{ site.title }} weekly: {{ count }}"
+    subject = "{{ site.title }} {{ 'a' if period < 1 else 'b' }}: {{ count }}"
+    path, line = edited(tmp_path, default, subject)
+    code, err = check(path, capsys)
+    assert code == 2
+    assert f"{path}:{line}:" in err
+    assert "digest.subject: the subject template fails with sample values: TypeError:" in err
+    assert "Traceback" not in err
+
+
 def test_fetching_more_often_than_every_10s_is_a_config_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -483,6 +483,14 @@ def _subject_is_plain(value: str) -> bool:
     )
 
 
+def template_problem(exc: Exception) -> str:
+    """What went wrong in a template, in one line: Jinja2's message, or the Python error."""
+    message = getattr(exc, "message", None)
+    if message:
+        return str(message)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 def _subject_renders(value: str) -> str:
     """The subject template, rendered with sample values: an unknown variable is an error."""
     if _subject_is_plain(value):
@@ -493,12 +501,12 @@ def _subject_renders(value: str) -> str:
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
     try:
         env.from_string(value).render(**SUBJECT_SAMPLE)
-    except jinja2.TemplateError as exc:
+    except Exception as exc:  # a template may fail in any way (``'a' if period < 1``)
         raise PydanticCustomError(
             "subject_template",
             "the subject template fails with sample values: {problem}",
             {
-                "problem": str(exc.message or exc),
+                "problem": template_problem(exc),
                 "hint": "Use only site.title, count, period, label, date and featured, "
                 "e.g. '{{ site.title }} weekly: {{ count }} stories'.",
             },

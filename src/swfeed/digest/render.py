@@ -20,7 +20,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from premailer import Premailer
 
-from swfeed.config import Config
+from swfeed.config import Config, template_problem
 from swfeed.digest.checks import check_html
 from swfeed.digest.periods import period_label
 from swfeed.digest.select import Selection, keep_newest
@@ -73,9 +73,9 @@ def render_subject(config: Config, context: dict[str, Any]) -> str:
     try:
         env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
         subject = clean_subject(env.from_string(template).render(**context))
-    except jinja2.TemplateError as exc:
+    except Exception as exc:  # a template may fail in any way (``'a' if period < 1``)
         raise ConfigError(
-            f"the subject template fails: {exc}",
+            f"the subject template fails: {template_problem(exc)}",
             location=where,
             key="digest.subject",
             hint="Use only site.title, count, period, label, date and featured.",
