@@ -13,12 +13,12 @@ from swfeed.mailinglist.tokens import (
     keyed_hash,
     link_token,
     make_token,
-    new_id,
     read_form_token,
     read_link_token,
     verify_legacy_token,
 )
 from swfeed.signup.clients import client_address, client_key
+from swfeed.store.subscribers import new_id
 
 KEY = b"k" * 32
 OLD = b"an-older-secret-0123"

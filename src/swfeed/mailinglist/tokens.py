@@ -41,11 +41,6 @@ class Purpose(StrEnum):
     CONFIRM = "c"
 
 
-def new_id() -> str:
-    """A fresh opaque id: 24 hex digits of randomness (a subscriber's, or a sign-up's)."""
-    return secrets.token_hex(12)
-
-
 def link_token(secret: bytes, purpose: Purpose, ident: str) -> str:
     """The signed token of ``ident`` for ``purpose``."""
     return f"{purpose.value}.{ident}.{_b64(_link_mac(secret, purpose, ident))}"

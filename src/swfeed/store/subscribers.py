@@ -12,18 +12,24 @@ confirmation link), and the time it was asked for.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from swfeed.mailinglist.tokens import new_id
 from swfeed.store import Database, utc_text
 from swfeed.store.mailqueue import Kind, enqueue
 
 #: The keyed hashes of an address under every key in use (see ``mailinglist.suppression``).
 HashesOf = Callable[[str], Sequence[str]]
+
+
+def new_id() -> str:
+    """A fresh opaque id: 24 hex digits of randomness (a subscriber's, or a sign-up's). The
+    links of ``mailinglist.tokens`` carry it, never the address."""
+    return secrets.token_hex(12)
 
 
 class Status(StrEnum):
