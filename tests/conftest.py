@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,17 @@ SAMPLE_SECRET = "sample-unsubscribe-secret-for-tests-only"
 def sample_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     """The sample config reads its unsubscribe secret from the environment: give it one."""
     monkeypatch.setenv("SWFEED_UNSUBSCRIBE_SECRET", SAMPLE_SECRET)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache_folder() -> Iterator[Path]:
+    """The validated-config cache of the whole session (every swfeed the tests start, in
+    process or as a child) goes to a temporary folder, never the real home's."""
+    with tempfile.TemporaryDirectory(prefix="swfeed-cache-") as folder:
+        saved = os.environ.get("XDG_CACHE_HOME")
+        os.environ["XDG_CACHE_HOME"] = folder
+        yield Path(folder)
+        if saved is None:
+            del os.environ["XDG_CACHE_HOME"]
+        else:
+            os.environ["XDG_CACHE_HOME"] = saved

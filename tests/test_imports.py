@@ -7,6 +7,7 @@ libraries were loaded by the time it finished.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -69,7 +70,11 @@ def loaded(config: Path, *command: str) -> set[str]:
         check=True,
         capture_output=True,
         cwd=config.parent.parent,
-        env={"SWFEED_UNSUBSCRIBE_SECRET": SAMPLE_SECRET, "PATH": "/usr/bin:/bin"},
+        env={
+            "SWFEED_UNSUBSCRIBE_SECRET": SAMPLE_SECRET,
+            "PATH": "/usr/bin:/bin",
+            "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],  # the session's (conftest)
+        },
         timeout=120,
     )
     return set(json.loads(report.read_text(encoding="utf-8")))

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -36,11 +36,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from swfeed.configpath import CONFIG_ENV, DEFAULT_CONFIG, config_path
 from swfeed.errors import ConfigError, ConfigErrors, Location
-from swfeed.yamlfile import load_yaml, validation_errors
 
-DEFAULT_CONFIG = Path("config/swfeed.yaml")
-CONFIG_ENV = "SWFEED_CONFIG"
+if TYPE_CHECKING:
+    from swfeed.yamlfile import YamlDocument
+
+__all__ = ["CONFIG_ENV", "DEFAULT_CONFIG", "config_path"]  # where they were before
+
 
 Bool = Annotated[bool, Strict()]
 Int = Annotated[int, Strict()]
@@ -119,7 +122,9 @@ EmailAddress = Annotated[
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Schemas are built when a config is first validated or dumped, not when the classes
+    # are made: a config loaded from the cache (``configcache``) needs none.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Author(_Model):
@@ -990,16 +995,6 @@ class Config(_Model):
         return text if text.endswith("/") else text + "/"
 
 
-def config_path(explicit: str | Path | None, environ: Mapping[str, str] | None = None) -> Path:
-    """Which config file to use: ``--config``, else ``$SWFEED_CONFIG``, else the default."""
-    env = os.environ if environ is None else environ
-    if explicit:
-        return Path(explicit)
-    if env.get(CONFIG_ENV):
-        return Path(env[CONFIG_ENV])
-    return DEFAULT_CONFIG
-
-
 MAX_CONFIG_BYTES = 1_000_000
 """The largest config file read (a real one is a few KB; parsing is slow on huge ones)."""
 
@@ -1019,8 +1014,13 @@ def _read_config_text(path: Path) -> str:
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     """Read, parse and validate the config; raise ``ConfigErrors`` listing every fault."""
+    return validate_config(read_config_text(path), path, environ)[0]
+
+
+def read_config_text(path: Path) -> str:
+    """The config file's text; a ``ConfigError`` says why it cannot be read."""
     try:
-        text = _read_config_text(path)
+        return _read_config_text(path)
     except FileNotFoundError:
         raise ConfigError(
             "config file not found",
@@ -1040,6 +1040,14 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
             location=Location(path),
             hint="Pass --config the path of a readable YAML file (not a folder).",
         ) from None
+
+
+def validate_config(
+    text: str, path: Path, environ: Mapping[str, str] | None = None
+) -> tuple[Config, YamlDocument]:
+    """The config in ``text`` (read from ``path``), validated, and its YAML document."""
+    from swfeed.yamlfile import load_yaml, validation_errors
+
     doc = load_yaml(text, path, environ=environ)
     if not isinstance(doc.data, dict):
         raise ConfigError("the config must be a mapping of sections", location=Location(path, 1, 1))
@@ -1048,12 +1056,14 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         config = Config.model_validate(doc.data, context=context)
     except ValidationError as exc:
         raise ConfigErrors(validation_errors(exc, doc, model=Config)) from None
-    return config.model_copy(update={"source_file": path})
+    return config.model_copy(update={"source_file": path}), doc
 
 
 def store_path_of(path: Path) -> Path:
     """Where the store of the config file ``path`` is, read as best it can be when the
     config does not load: its ``store.path`` if the YAML gives one, else the default."""
+    from swfeed.yamlfile import load_yaml
+
     found: Any = StoreConfig.model_fields["path"].default
     try:
         data = load_yaml(path.read_text(encoding="utf-8"), path, expand_env=False).data

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import yaml
 
+from swfeed import envvars
 from swfeed.errors import ConfigError, Location
 
 if TYPE_CHECKING:
@@ -49,7 +50,6 @@ MIN_REDACTED = 3
 
 _INT = re.compile(r"[-+]?[0-9]+\Z|0o[0-7]+\Z|0x[0-9a-fA-F]+\Z")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _BARE_ENV = re.compile(r"(?<![$\w])\$([A-Z][A-Z0-9_]*)\b")
 """``$NAME`` in capitals without braces: meant as an environment variable, read as text."""
 _PLAIN = (None, "")  # the style of a plain scalar (pure-Python parser, libyaml)
@@ -288,20 +288,16 @@ class _Builder:
             )
         if "${" not in value:
             return value
-        environ = self.environ
 
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in environ:
-                raise ConfigError(
-                    f"environment variable {name} is not set",
-                    location=_location(self.doc, event.start_mark),
-                    key=format_key_path(path),
-                    hint=f"Set it before running swfeed, e.g. `export {name}=...`.",
-                )
-            return environ[name]
+        def missing(name: str) -> str:
+            raise ConfigError(
+                f"environment variable {name} is not set",
+                location=_location(self.doc, event.start_mark),
+                key=format_key_path(path),
+                hint=f"Set it before running swfeed, e.g. `export {name}=...`.",
+            )
 
-        expanded = _ENV.sub(replace, value)
+        expanded = envvars.expand(value, self.environ, missing)
         self.doc.from_environment[path] = (value, expanded)
         return expanded
 

@@ -54,16 +54,19 @@ def add_command(
     )
 
 
-def load(args: argparse.Namespace) -> Config:
-    """The config named by ``--config`` / ``$SWFEED_CONFIG`` / the default path.
+def load(args: argparse.Namespace, *, cached: bool = True) -> Config:
+    """The config named by ``--config`` / ``$SWFEED_CONFIG`` / the default path: from the
+    validated-config cache when it holds it (unless not ``cached``), else validated (and
+    kept there; see ``configcache``).
 
     In the swfeed program itself (not when a test calls ``main``), what start-up made (the
     modules, the config models, the config) is frozen for the garbage collector: it lives
     until the process ends, so no collection, nor the one at exit, walks it again.
     """
-    from swfeed.config import config_path, load_config
+    from swfeed.configcache import load_config
+    from swfeed.configpath import config_path
 
-    config = load_config(config_path(args.config))
+    config = load_config(config_path(args.config), cached=cached)
     if args.program:
         gc.freeze()
     return config

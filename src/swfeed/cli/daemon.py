@@ -56,7 +56,7 @@ def process_clock() -> Clock:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from swfeed.config import config_path
+    from swfeed.configpath import config_path
     from swfeed.daemon import run_daemon
     from swfeed.daemon.logs import configure_logging
 
@@ -68,7 +68,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     import json
 
-    from swfeed.config import config_path, load_config
+    from swfeed.configcache import load_config
+    from swfeed.configpath import config_path
     from swfeed.errors import ConfigError, ConfigErrors
     from swfeed.status import gather_status, render_text, to_json
     from swfeed.store import Database

@@ -98,7 +98,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from swfeed import pipeline
     from swfeed.configcheck import host_warnings
 
-    config = load(args)
+    config = load(args, cached=False)  # the admin's own check: always validated for real
     print(f"{config.source_file}: config OK ({plural(len(config.sources), 'source')})")
     for warning in host_warnings(config):
         print(_indent(f"warning: {warning}", "  "))

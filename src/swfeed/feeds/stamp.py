@@ -15,14 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
-from functools import cache
+from collections.abc import Iterable
 from pathlib import Path
 
-import swfeed
 from swfeed import __version__
 from swfeed.config import Config, ContentSourceConfig
-from swfeed.errors import SwfeedError
+from swfeed.ownfiles import Found, files_under, own_files
 from swfeed.store.builds import FileStats
 
 STAMP_FORMAT = 1
@@ -36,7 +34,7 @@ def build_stamp(config: Config, changes: int) -> str:
         __version__,
         changes,
         config.model_dump_json(),
-        [list(item) for item in _own_files()],
+        [list(item) for item in own_files()],
         [list(item) for item in _template_files(config)],
         [list(item) for item in _media_files(config)],
     ]
@@ -60,42 +58,9 @@ def files_intact(stats: FileStats) -> bool:
         return False
 
 
-Found = tuple[str, int, int]
-"""A file's path (relative to its folder), size and modification time."""
-
-
-def _files_under(folder: Path) -> Iterator[Found]:
-    """Every file under ``folder`` (bytecode caches left out), in a stable order."""
-    start = len(str(folder)) + 1
-    for root, folders, files in os.walk(folder):
-        folders[:] = sorted(name for name in folders if name != "__pycache__")
-        for name in sorted(files):
-            path = os.path.join(root, name)
-            info = os.stat(path)
-            yield path[start:], info.st_size, info.st_mtime_ns
-
-
-@cache
-def _own_files() -> list[Found]:
-    """swfeed's own files: its code (so a changed swfeed renders again even before its
-    version moves) and, in a source checkout, the bundled templates beside it. Read once
-    per process: what renders is the code this process loaded."""
-    from swfeed.templating import bundled_templates
-
-    package = Path(swfeed.__file__).resolve().parent
-    found = list(_files_under(package))
-    try:
-        templates = bundled_templates()
-    except SwfeedError:  # not installed with them: the digest reports that, not the feeds
-        return found
-    if not templates.is_relative_to(package):
-        found += _files_under(templates)
-    return found
-
-
 def _template_files(config: Config) -> list[Found]:
     folder = config.digest.templates if config.digest else None
-    return list(_files_under(folder)) if folder is not None and folder.is_dir() else []
+    return list(files_under(folder)) if folder is not None and folder.is_dir() else []
 
 
 def _media_files(config: Config) -> list[Found]:
