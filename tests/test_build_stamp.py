@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from swfeed import pipeline
+from swfeed import buildstamp, pipeline
 from swfeed.config import Config, ContentSourceConfig, load_config
-from swfeed.feeds import stamp
+from swfeed.feeds.stamp import build_facts
 from swfeed.models import Article
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
@@ -133,11 +133,11 @@ def test_templates_and_version_are_in_the_stamp(
     assert site.digest is not None
     digest = site.digest.model_copy(update={"templates": folder})
     custom = site.model_copy(update={"digest": digest})
-    first = stamp.build_stamp(custom, 7)
+    first = buildstamp.build_stamp(build_facts(custom), 7)
     (folder / "digest.css").write_text("p { color: red }", encoding="utf-8")
-    second = stamp.build_stamp(custom, 7)
-    monkeypatch.setattr(stamp, "__version__", "99.0")
-    assert len({first, second, stamp.build_stamp(custom, 7)}) == 3
+    second = buildstamp.build_stamp(build_facts(custom), 7)
+    monkeypatch.setattr(buildstamp, "__version__", "99.0")
+    assert len({first, second, buildstamp.build_stamp(build_facts(custom), 7)}) == 3
 
 
 def test_every_write_to_articles_counts(db: Database) -> None:

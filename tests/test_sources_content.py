@@ -21,6 +21,7 @@ from swfeed.plaintext import truncate
 from swfeed.sources import FetchResult, WorkBudget, build_source
 from swfeed.sources import content as content_module
 from swfeed.sources.content import ContentSource, default_slug, media_files
+from swfeed.sources.files import FoundFile
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 
@@ -604,7 +605,7 @@ def read_calls(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
     real = content_module._read
 
-    def spy(item: content_module.FoundFile) -> bytes:
+    def spy(item: FoundFile) -> bytes:
         calls.append(item.path)
         return real(item)
 

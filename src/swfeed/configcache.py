@@ -61,6 +61,7 @@ LIBRARIES = (
 """The libraries whose code decides what a config validates to."""
 ALLOWED_GLOBALS = {
     "swfeed.config": None,
+    "swfeed.buildstamp": {"BuildFacts", "BuildShortcut"},
     "pathlib": {"PosixPath", "WindowsPath", "Path"},
     "datetime": {"timedelta"},
     "pydantic.networks": {"HttpUrl"},
@@ -83,6 +84,9 @@ class Entry:
     watched: Watched
     config: bytes
     """The pickled ``Config``: values from the environment as references."""
+    derived: bytes
+    """What the loader's caller derived from the config (plain data, pickled): read
+    without the config's models (see ``cached_derived``)."""
 
 
 def cache_folder(environ: Mapping[str, str]) -> Path:
@@ -145,18 +149,37 @@ def cached_config(path: Path, environ: Mapping[str, str] | None = None) -> Confi
     """The validated config of ``path`` from the cache, or None (a miss)."""
     env = os.environ if environ is None else environ
     try:
-        config_file = path.resolve()
-        data = _read_small(config_file)
-        if data is None:
+        entry = _lookup(path, env)
+        if entry is None:
             return None
-        folder = cache_folder(env)
-        entry = _read_entry(entry_path(folder, config_file), inputs_key(config_file, data, env))
-        if entry is None or any(_kind(name) != kind for name, kind in entry.watched):
-            return None
-        config = _unpickle(entry.config, env)
+        config: Config = _unpickle(entry.config, env)
     except Exception:  # the cache can only save time: any fault is a miss
         return None
     return config.model_copy(update={"source_file": path})
+
+
+def cached_derived(path: Path, environ: Mapping[str, str] | None = None) -> object:
+    """What was derived from the config of ``path`` when it was kept (see ``load_config``),
+    if the cache holds that config as it is now; else None. Loads no config model."""
+    env = os.environ if environ is None else environ
+    try:
+        entry = _lookup(path, env)
+        return None if entry is None else _unpickle(entry.derived, env)
+    except Exception:  # the cache can only save time: any fault is a miss
+        return None
+
+
+def _lookup(path: Path, environ: Mapping[str, str]) -> Entry | None:
+    """The entry of ``path`` if its key and what validation looked at are as they are now."""
+    config_file = path.resolve()
+    data = _read_small(config_file)
+    if data is None:
+        return None
+    file = entry_path(cache_folder(environ), config_file)
+    entry = _read_entry(file, inputs_key(config_file, data, environ))
+    if entry is None or any(_kind(name) != kind for name, kind in entry.watched):
+        return None
+    return entry
 
 
 def _read_small(path: Path) -> bytes | None:
@@ -175,8 +198,8 @@ def _read_entry(file: Path, key: bytes) -> Entry | None:
             return None
         if handle.readline() != FORMAT or handle.readline() != key + b"\n":
             return None
-        watched, config = _Unpickler(handle, {}).load()
-    return Entry(watched, config)
+        watched, config, derived = _Unpickler(handle, {}).load()
+    return Entry(watched, config, derived)
 
 
 def _private(info: os.stat_result) -> bool:
@@ -184,9 +207,8 @@ def _private(info: os.stat_result) -> bool:
     return info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def _unpickle(blob: bytes, environ: Mapping[str, str]) -> Config:
-    config: Config = _Unpickler(io.BytesIO(blob), environ, ALLOWED_GLOBALS).load()
-    return config
+def _unpickle(blob: bytes, environ: Mapping[str, str]) -> Any:
+    return _Unpickler(io.BytesIO(blob), environ, ALLOWED_GLOBALS).load()
 
 
 class _Unpickler(pickle.Unpickler):
@@ -231,10 +253,12 @@ def keep_config(
     doc: YamlDocument,
     config: Config,
     revalidate: Callable[[], Config],
+    derive: Callable[[Config], object] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> None:
     """Write ``config``, validated from ``text`` (the file at ``path``, parsed as ``doc``),
-    to the cache; silently nothing when it cannot be kept.
+    and what ``derive`` makes of it (plain data) to the cache; silently nothing when they
+    cannot be kept.
 
     The paths it names are stated, then ``revalidate()`` must give the same config: a
     folder that went in between fails that validation or no longer matches the record."""
@@ -245,9 +269,11 @@ def keep_config(
         watched = tuple((name, _kind(name)) for name in _watched_paths(config))
         if revalidate() != config:
             return
-        blob = _pickle(config.model_copy(update={"source_file": None}), doc, text, env)
+        stored = config.model_copy(update={"source_file": None})
+        derived = derive(config) if derive is not None else None
+        blobs = [_pickle(item, doc, text, env) for item in (stored, derived)]
         folder = cache_folder(env)
-        _write_entry(folder, entry_path(folder, config_file), key, watched, blob)
+        _write_entry(folder, entry_path(folder, config_file), key, (watched, *blobs))
     except Exception:  # the cache can only save time: whatever fails, nothing is kept
         return
 
@@ -277,17 +303,17 @@ def _paths_in(value: object) -> Iterator[Path]:
             yield from _paths_in(item)
 
 
-def _pickle(config: Config, doc: YamlDocument, text: str, environ: Mapping[str, str]) -> bytes:
-    """``config`` pickled with every value from the environment as a reference."""
+def _pickle(value: object, doc: YamlDocument, text: str, environ: Mapping[str, str]) -> bytes:
+    """``value`` pickled with every value from the environment as a reference."""
     from swfeed.yamlfile import MIN_REDACTED
 
     references = {expanded: written for written, expanded in doc.from_environment.values()}
     buffer = io.BytesIO()
-    _Pickler(buffer, references).dump(config)
+    _Pickler(buffer, references).dump(value)
     blob = buffer.getvalue()
     variables = [environ.get(name, "") for name in envvars.referenced_names(text)]
-    for value in [*references, *variables]:
-        if len(value) >= MIN_REDACTED and value.encode("utf-8") in blob:
+    for secret in [*references, *variables]:
+        if len(secret) >= MIN_REDACTED and secret.encode("utf-8") in blob:
             raise NotCacheable("a value from the environment would be written")
     return blob
 
@@ -312,7 +338,7 @@ class _Pickler(pickle.Pickler):
         return None
 
 
-def _write_entry(folder: Path, file: Path, key: bytes, watched: Watched, blob: bytes) -> None:
+def _write_entry(folder: Path, file: Path, key: bytes, entry: tuple[object, ...]) -> None:
     """Write the entry atomically: a private temporary file renamed over the old one."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # parents: as mkdir -p makes them
     info = os.lstat(folder)
@@ -323,15 +349,17 @@ def _write_entry(folder: Path, file: Path, key: bytes, watched: Watched, blob: b
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(FORMAT + key + b"\n")
-            pickle.dump((watched, blob), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(entry, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, file)
     finally:
         temporary.unlink(missing_ok=True)
 
 
-def load_config(path: Path, *, cached: bool = True) -> Config:
+def load_config(
+    path: Path, *, cached: bool = True, derive: Callable[[Config], object] | None = None
+) -> Config:
     """The config at ``path``: from the cache when it holds it (and ``cached``), else read
-    and validated, and kept for the next command."""
+    and validated, and kept for the next command with what ``derive`` makes of it."""
     if cached:
         found = cached_config(path)
         if found is not None:
@@ -340,5 +368,5 @@ def load_config(path: Path, *, cached: bool = True) -> Config:
 
     text = read_config_text(path)
     config, doc = validate_config(text, path)
-    keep_config(path, text, doc, config, lambda: validate_config(text, path)[0])
+    keep_config(path, text, doc, config, lambda: validate_config(text, path)[0], derive)
     return config

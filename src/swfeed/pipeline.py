@@ -9,7 +9,7 @@ both decide with ``digest.due.decide_digest`` and act the same way.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -250,21 +250,20 @@ def build(config: Config, db: Database, now: datetime, *, force: bool = False) -
     Nothing is rendered when nothing they are made from changed since the last build of the
     same output folder and its files are intact (see ``feeds.stamp``), unless ``force``.
     """
-    from swfeed.feeds.stamp import build_stamp, file_stats, files_intact
+    from swfeed.buildstamp import check_build, file_stats
+    from swfeed.feeds import WriteReport
+    from swfeed.feeds.stamp import build_facts
     from swfeed.store.builds import BuildRecord, BuildStore
 
     articles, builds = ArticleStore(db), BuildStore(db)
-    output = str(config.output.path)
+    facts = build_facts(config)
     # stamped before the articles are read: a write in between makes the next stamp differ
-    stamp = build_stamp(config, articles.change_count())
-    last = builds.get(output)
-    current = last is not None and last.still_current(stamp, now) and files_intact(last.files)
-    if current and not force:
-        assert last is not None
-        return _nothing_to_build(config, last.files, now)
+    stamp, current = check_build(facts, db, now)
+    if current is not None and not force:
+        return WriteReport(unchanged=[Path(name) for name in current], rendered=False)
     report = _render(config, db, articles, now)
     files = file_stats([*report.written, *report.unchanged])
-    builds.save(BuildRecord(output, stamp, articles.next_visible(now), files, now))
+    builds.save(BuildRecord(str(facts.output), stamp, articles.next_visible(now), files, now))
     return report
 
 
@@ -285,16 +284,6 @@ def _render(config: Config, db: Database, store: ArticleStore, now: datetime) ->
 
         websub.queue(config, db, changed_feed_urls(config, report), now)
     return report
-
-
-def _nothing_to_build(config: Config, files: Iterable[str], now: datetime) -> WriteReport:
-    """The report of a build with nothing to render; temp files a crash left still go."""
-    from swfeed.atomicfile import remove_temp_files
-    from swfeed.feeds import WriteReport
-    from swfeed.feeds.build import FEEDS_FOLDER
-
-    remove_temp_files(config.output.path / FEEDS_FOLDER, now)
-    return WriteReport(unchanged=[Path(name) for name in files], rendered=False)
 
 
 def notify_hubs(

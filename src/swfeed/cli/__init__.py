@@ -66,10 +66,17 @@ def load(args: argparse.Namespace, *, cached: bool = True) -> Config:
     from swfeed.configcache import load_config
     from swfeed.configpath import config_path
 
-    config = load_config(config_path(args.config), cached=cached)
+    config = load_config(config_path(args.config), cached=cached, derive=_build_shortcut)
     if args.program:
         gc.freeze()
     return config
+
+
+def _build_shortcut(config: Config) -> object:
+    """Kept with the config in the cache: what ``swfeed build`` with nothing to do needs."""
+    from swfeed.feeds.stamp import build_shortcut
+
+    return build_shortcut(config)
 
 
 def utc_now() -> datetime:

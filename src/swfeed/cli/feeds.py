@@ -15,6 +15,7 @@ from swfeed.plaintext import plural
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from swfeed.buildstamp import BuildShortcut
     from swfeed.config import Config
     from swfeed.feeds import WriteReport
     from swfeed.pipeline import DryRun, SourceReport
@@ -186,6 +187,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    if not args.force and nothing_to_build(args):
+        return EXIT_OK
     from swfeed import pipeline
     from swfeed.store import Database
 
@@ -259,19 +262,39 @@ def print_fetch(reports: Sequence[SourceReport], out: TextIO) -> None:
             print(_indent(str(problem), "  "), file=out)
 
 
+def nothing_to_build(args: argparse.Namespace) -> bool:
+    """A build with nothing to do, found (and reported) from what the validated-config
+    cache keeps of the config, without loading it. False: the build must load it."""
+    from swfeed.buildstamp import BuildShortcut, check_build
+    from swfeed.configcache import cached_derived
+    from swfeed.configpath import config_path
+    from swfeed.store import Database
+
+    shortcut = cached_derived(config_path(args.config))
+    if not isinstance(shortcut, BuildShortcut) or shortcut.websub:
+        return False
+    with Database(shortcut.store) as db:
+        _stamp, files = check_build(shortcut.facts, db, utc_now())
+    if files is None:
+        return False
+    print_build_lines(0, len(files), shortcut, sys.stdout)
+    return True
+
+
 def print_build(config: Config, report: WriteReport, out: TextIO) -> None:
     """What was written, and the autodiscovery tags for the site's <head>."""
-    from swfeed.feeds import autodiscovery_tags
-    from swfeed.feeds.directory import index_url
+    from swfeed.feeds.stamp import build_shortcut
 
-    print(
-        f"feeds: {len(report.written)} written, {len(report.unchanged)} unchanged "
-        f"in {config.output.path}",
-        file=out,
-    )
-    print(f"every feed, and how to subscribe: {index_url(config)}", file=out)
+    print_build_lines(len(report.written), len(report.unchanged), build_shortcut(config), out)
+
+
+def print_build_lines(written: int, unchanged: int, shortcut: BuildShortcut, out: TextIO) -> None:
+    """The lines of ``print_build``, from what the cache keeps of the config."""
+    output = shortcut.facts.output
+    print(f"feeds: {written} written, {unchanged} unchanged in {output}", file=out)
+    print(f"every feed, and how to subscribe: {shortcut.index_url}", file=out)
     print("Add these to the <head> of the site's pages:", file=out)
-    print(autodiscovery_tags(config), file=out)
+    print(shortcut.autodiscovery_tags, file=out)
 
 
 def print_hubs(reports: Sequence[HubReport], out: TextIO) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from swfeed.atomicfile import atomic_write, is_temp_file, remove_temp_files
+from swfeed.buildstamp import FEEDS_FOLDER
 from swfeed.config import Config
 from swfeed.errors import OutputError
 from swfeed.feeds import FeedMeta, Renderer, atom, jsonfeed, rss
@@ -30,7 +31,6 @@ from swfeed.feeds.times import Times, distinct_times
 from swfeed.models import Article
 from swfeed.store.articles import ArticleStore
 
-FEEDS_FOLDER = "feeds"
 CATEGORY_FOLDER = "category"
 STYLESHEET = "feed.css"
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")

@@ -20,11 +20,11 @@ from pathlib import PurePosixPath
 from markupsafe import Markup
 
 from swfeed.atomicfile import atomic_write
+from swfeed.buildstamp import FEEDS_FOLDER
 from swfeed.config import Config
 from swfeed.feeds import opml
 from swfeed.feeds.build import (
     ATOM,
-    FEEDS_FOLDER,
     FORMATS,
     STYLESHEET,
     WriteReport,

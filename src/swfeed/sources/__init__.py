@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from swfeed.config import Config, ContentSourceConfig, HtmlSourceConfig, SourceConfig
 from swfeed.errors import SwfeedError
 from swfeed.models import Article
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a module of sources (``sources.files``) may be used without the models
+    from swfeed.config import Config, SourceConfig
     from swfeed.sources.http import FetchSession
 
 SourceState = dict[str, Any]
@@ -98,6 +98,8 @@ def build_source(
     ``budget`` bounds the source's work (content and feed sources stop early when spent).
     Only the module of the source's kind is imported.
     """
+    from swfeed.config import ContentSourceConfig, HtmlSourceConfig
+
     if isinstance(source_config, ContentSourceConfig):
         from swfeed.sources.content import ContentSource
 

@@ -17,12 +17,11 @@ import hashlib
 import json
 import os
 import stat as stat_mode
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -35,80 +34,17 @@ from swfeed.sanitize import absolute_url, plain_text, sanitize_html
 from swfeed.slug import slugify
 from swfeed.sources import UNLIMITED, FetchResult, SourceState, WorkBudget
 from swfeed.sources.contentids import IdBook, Remembered, story_key
+from swfeed.sources.files import IMAGE_TYPES, FoundFile, scan, symlink_error
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
-IMAGE_TYPES = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-}
 ARTICLE_SUFFIX = ".md"
 MAX_ARTICLE_BYTES = 1_000_000
 SUMMARY_CHARS = 300
 STATE_FORMAT = 1
 RENDER_VERSION = 1  # bump when rendering changes, so every file is parsed again
-_SKIPPED_NAMES = frozenset({"readme.md"})
-
-
-class FoundFile(NamedTuple):
-    """A regular file in the content folder, with what ``stat`` said about it.
-
-    A plain tuple, cheap to make: a fetch makes one per file even when nothing changed.
-    """
-
-    rel: str
-    full_path: str
-    mtime_ns: int
-    size: int
-
-    @property
-    def path(self) -> Path:
-        """The file's path (made when asked for: a no-change fetch never needs it)."""
-        return Path(self.full_path)
-
-
-def scan(root: Path, suffixes: frozenset[str]) -> tuple[list[FoundFile], list[ContentError]]:
-    """Regular files under ``root`` with one of ``suffixes`` (by path); symlinks refused."""
-    found: list[FoundFile] = []
-    errors: list[ContentError] = []
-    endings = tuple(suffixes)
-    for entry, rel in _walk(str(root), ""):
-        wanted = entry.name.lower().endswith(endings)
-        if entry.is_symlink():
-            if wanted or entry.is_dir():
-                errors.append(_symlink_error(Path(entry.path)))
-        elif wanted and entry.is_file(follow_symlinks=False):
-            info = entry.stat(follow_symlinks=False)
-            found.append(FoundFile(rel, entry.path, info.st_mtime_ns, info.st_size))
-    found.sort()  # by rel: each file's rel is unique
-    return found, errors
-
-
-def _walk(folder: str, prefix: str) -> Iterator[tuple[os.DirEntry[str], str]]:
-    with os.scandir(folder) as entries:
-        children = sorted(entries, key=lambda entry: entry.name)
-    for entry in children:
-        name = entry.name
-        if name.startswith((".", "_")) or name.lower() in _SKIPPED_NAMES:
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(entry.path, prefix + name + "/")
-        else:
-            yield entry, prefix + name
-
-
-def _symlink_error(path: Path) -> ContentError:
-    return ContentError(
-        "symbolic links are refused",
-        location=Location(path),
-        hint="Copy the file or folder into the content folder instead of linking to it.",
-    )
 
 
 def media_files(config: ContentSourceConfig) -> list[tuple[Path, PurePosixPath]]:
@@ -437,7 +373,7 @@ def _read(item: FoundFile) -> bytes:
         ) from None
     with os.fdopen(fd, "rb") as handle:
         if not stat_mode.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise _symlink_error(item.path)
+            raise symlink_error(item.path)
         return handle.read(MAX_ARTICLE_BYTES + 1)
 
 
