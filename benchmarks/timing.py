@@ -12,11 +12,14 @@ how the command-line targets are stated.
 
 from __future__ import annotations
 
+import atexit
 import compileall
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -140,12 +143,19 @@ def report(
         print(f"  {name:<{width}}  " + "   ".join(parts))
 
 
+CACHE_HOME = tempfile.mkdtemp(prefix="swfeed-bench-cache-")
+"""The children's XDG_CACHE_HOME: the validated-config cache of a benchmark run (filled by
+its warm-up round, as an admin's is by the first command), never the user's own."""
+atexit.register(shutil.rmtree, CACHE_HOME, ignore_errors=True)
+
+
 def swfeed_env(src: Path | None = None) -> dict[str, str]:
-    """The environment for a swfeed child: bytecode used as an install has it, and with
-    ``src`` (another checkout's ``src`` folder, e.g. the main branch) that code instead of
-    this one, so two versions can be measured in one run."""
+    """The environment for a swfeed child: bytecode used as an install has it, the config
+    cache is the run's own, and with ``src`` (another checkout's ``src`` folder, e.g. the
+    main branch) that code instead of this one, so two versions can be measured in one run."""
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["XDG_CACHE_HOME"] = CACHE_HOME
     if src is not None:
         env["PYTHONPATH"] = str(src)
     compile_bytecode(src / "swfeed" if src else Path(swfeed.__file__).parent)

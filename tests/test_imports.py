@@ -118,3 +118,21 @@ def test_digest_preview_loads_no_server_nor_http(site: Path) -> None:
     modules = loaded(site, "digest", "preview", "--out", str(site.parent / "preview"))
     assert modules >= DIGEST
     assert not modules & (SERVER | REMOTE | DAEMON | {"markdown_it"})
+
+
+VALIDATION = frozenset({"yaml", "email_validator", "jinja2", "lxml"})
+"""What reading and validating a config loads; a config from the cache needs none of it."""
+
+
+def test_cached_unchanged_fetch_loads_no_validation(site: Path) -> None:
+    """A fetch with nothing new and the config in the cache reads no YAML, checks no
+    address and loads no template or XML library."""
+    loaded(site, "fetch")
+    assert not loaded(site, "fetch") & VALIDATION
+
+
+def test_cached_unchanged_build_loads_no_models(site: Path) -> None:
+    """A build with nothing to do and the config in the cache loads not even pydantic."""
+    loaded(site, "fetch")
+    loaded(site, "build")
+    assert not loaded(site, "build") & (VALIDATION | {"pydantic", "pydantic_core"})

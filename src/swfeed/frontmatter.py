@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -31,7 +31,9 @@ from pydantic_core import PydanticCustomError
 from swfeed.errors import ConfigError, ContentError, Location, SwfeedError
 from swfeed.languages import clean_tag
 from swfeed.models import day_moment
-from swfeed.yamlfile import YamlDocument, load_yaml, validation_errors
+
+if TYPE_CHECKING:  # YAML is loaded when a file is parsed: a fetch with nothing new needs none
+    from swfeed.yamlfile import YamlDocument
 
 _FENCE_LINE = re.compile(r"---[ \t]*\r?\n?\Z")
 _CLOSE_LINE = re.compile(r"(---|\.\.\.)[ \t]*\r?\n?\Z")
@@ -232,6 +234,8 @@ MAX_FRONT_MATTER_BYTES = 65_536
 
 def parse_front_matter(yaml_text: str, path: Path) -> tuple[FrontMatter, YamlDocument]:
     """Validate the YAML between the fences; every fault names path:line and the key."""
+    from swfeed.yamlfile import load_yaml, validation_errors
+
     size = len(yaml_text.encode("utf-8"))
     if size > MAX_FRONT_MATTER_BYTES:
         raise ContentError(
