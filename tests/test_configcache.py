@@ -108,7 +108,8 @@ def test_cached_config_with_every_section_equals_a_full_load(every_section: Path
     full = load_config(every_section)
     assert cached.model_dump() == full.model_dump()
     assert cached == full
-    assert cached.delivery is not None and cached.delivery.smtp is not None
+    assert cached.delivery is not None
+    assert cached.delivery.smtp is not None
     assert cached.delivery.smtp.password is not None
     assert cached.delivery.smtp.password.get_secret_value() == SECRETS["SWFEED_SMTP_PASSWORD"]
     assert cached.source_file == every_section
@@ -136,7 +137,8 @@ def test_changed_variable_is_a_miss(sample: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("SWFEED_UNSUBSCRIBE_SECRET", "another-secret-of-at-least-32-characters")
     assert configcache.cached_config(sample) is None
     config = configcache.load_config(sample)
-    assert config.delivery is not None and config.delivery.unsubscribe_secret is not None
+    assert config.delivery is not None
+    assert config.delivery.unsubscribe_secret is not None
     secret = config.delivery.unsubscribe_secret.get_secret_value()
     assert secret == "another-secret-of-at-least-32-characters"
 
