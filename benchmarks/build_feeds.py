@@ -17,6 +17,10 @@ in process and 1/3 as whole commands; 50,000 articles at most 1.15x 1,000. Part 
 target: it shows what the distinct times cost.
 
     .venv/bin/python benchmarks/build_feeds.py [--runs 7] [--small 1000] [--large 50000]
+                                               [--compare-src ../main/src]
+
+With ``--compare-src DIR`` (another checkout's ``src`` folder) that code's full and
+nothing-to-do builds take turns with this code's in part 2, over a store of their own.
 """
 
 from __future__ import annotations
@@ -150,8 +154,8 @@ def times_sides(config_path: Path) -> dict[str, Side]:
     }
 
 
-def command_side(config: Path, *, fresh: bool) -> Side:
-    env = swfeed_env()
+def command_side(config: Path, *, fresh: bool, src: Path | None = None) -> Side:
+    env = swfeed_env(src)
     output = config.with_name(f"{config.stem}-public")
     argv: list[str | Path] = [SWFEED, "--config", config, "build"]
 
@@ -169,29 +173,39 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1000)
     parser.add_argument("--medium", type=int, default=5000)
     parser.add_argument("--large", type=int, default=50_000)
+    parser.add_argument("--compare-src", type=Path, help="another checkout's src folder")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="swfeed-bench-") as tmp:
         root = Path(tmp)
         started = time.perf_counter()
         sizes = {"small": args.small, "medium": args.medium, "large": args.large}
+        if args.compare_src:  # its own store and output: the two codes' stamps differ
+            sizes["compared"] = args.medium
         configs = {name: make_site(root, name, count) for name, count in sizes.items()}
         print(f"stores filled in {time.perf_counter() - started:.0f} s")
         samples = alternate(in_process_sides(configs["medium"]), args.runs)
         report(f"swfeed build, {args.medium:,} stored articles, in process", samples, "full build")
         share = ratio(samples["nothing to do"], samples["full build"])
         print(f"  nothing to do / full (CPU): 1/{1 / share:.0f}   target: at most 1/20")
-        samples = alternate(
-            {
-                "full build": command_side(configs["medium"], fresh=True),
-                "nothing to do": command_side(configs["medium"], fresh=False),
-            },
-            args.runs,
-        )
+        sides = {
+            "full build": command_side(configs["medium"], fresh=True),
+            "nothing to do": command_side(configs["medium"], fresh=False),
+        }
+        if args.compare_src:
+            src = args.compare_src.resolve()
+            sides["full build (compared)"] = command_side(configs["compared"], fresh=True, src=src)
+            sides["nothing to do (compared)"] = command_side(
+                configs["compared"], fresh=False, src=src
+            )
+        samples = alternate(sides, args.runs)
         report(
             f"swfeed build, {args.medium:,} stored articles, whole commands", samples, "full build"
         )
         share = ratio(samples["nothing to do"], samples["full build"])
         print(f"  nothing to do / full (CPU): 1/{1 / share:.1f}   target: at most 1/3")
+        if args.compare_src:
+            share = ratio(samples["nothing to do (compared)"], samples["full build (compared)"])
+            print(f"  compared code, nothing to do / full (CPU): 1/{1 / share:.1f}")
         small, large = f"{args.small:,} articles", f"{args.large:,} articles"
         samples = alternate(
             {
