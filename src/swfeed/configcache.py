@@ -32,7 +32,7 @@ import os
 import pickle
 import stat
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -279,28 +279,25 @@ def keep_config(
 
 
 def _watched_paths(config: Config) -> list[str]:
-    """Every path in the config and where the time zone's data may come from."""
+    """What validation looks at on disk (the content folders and the digest's template
+    folder must be folders; the time zone must have its data), and the key files the
+    config names. Not the store, output, outbox or mailbox: swfeed makes those itself,
+    and validation does not look at them."""
     import zoneinfo
 
-    found = sorted({os.fspath(path) for path in _paths_in(config) if path != config.source_file})
+    found: list[Path | None] = [s.path for s in config.sources if s.kind == "content"]
+    if config.digest is not None and config.digest.templates is not None:
+        found.append(config.digest.templates)
+    delivery = config.delivery
+    if delivery is not None and delivery.dkim is not None:
+        found += [delivery.dkim.private_key_file, delivery.dkim.ed25519_key_file]
+    if delivery is not None and delivery.smtp is not None:
+        found.append(delivery.smtp.ca_file)
+    if config.bounces is not None and config.bounces.imap is not None:
+        found.append(config.bounces.imap.ca_file)
     zone = config.site.timezone
-    return found + [os.path.join(folder, zone) for folder in zoneinfo.TZPATH]
-
-
-def _paths_in(value: object) -> Iterator[Path]:
-    from pydantic import BaseModel
-
-    if isinstance(value, Path):
-        yield value
-    elif isinstance(value, BaseModel):
-        for item in value.__dict__.values():
-            yield from _paths_in(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _paths_in(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _paths_in(item)
+    paths = sorted({os.fspath(path) for path in found if path is not None})
+    return paths + [os.path.join(folder, zone) for folder in zoneinfo.TZPATH]
 
 
 def _pickle(value: object, doc: YamlDocument, text: str, environ: Mapping[str, str]) -> bytes:
