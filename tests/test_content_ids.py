@@ -12,6 +12,7 @@ from swfeed import pipeline
 from swfeed.cli import main
 from swfeed.config import Config, load_config
 from swfeed.errors import ConfigErrors
+from swfeed.fetchreport import SourceReport
 from swfeed.sources import build_source
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
@@ -48,7 +49,7 @@ def configure(tmp_path: Path, pattern: str | None) -> Config:
     return load_config(tmp_path / "swfeed.yaml")
 
 
-def fetch(config: Config, when: datetime = NOW) -> pipeline.SourceReport:
+def fetch(config: Config, when: datetime = NOW) -> SourceReport:
     with Database(config.store.path) as db:
         (report,) = pipeline.fetch(config, db, when)
     return report

@@ -15,6 +15,7 @@ from swfeed import pipeline
 from swfeed.cli import main
 from swfeed.config import Config, load_config
 from swfeed.digest.freeze import ensure_issue
+from swfeed.fetchreport import SourceReport
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 from swfeed.stories import link_key, title_words
@@ -50,7 +51,7 @@ def sample_with(tmp_path: Path, server: FixtureServer, *, scraper_first: bool = 
     return path
 
 
-def fetch(config: Config, when: datetime = NOW) -> list[pipeline.SourceReport]:
+def fetch(config: Config, when: datetime = NOW) -> list[SourceReport]:
     with Database(config.store.path) as db:
         return pipeline.fetch(config, db, when)
 

@@ -62,6 +62,8 @@ LIBRARIES = (
 ALLOWED_GLOBALS = {
     "swfeed.config": None,
     "swfeed.buildstamp": {"BuildFacts", "BuildShortcut"},
+    "swfeed.fetchreport": {"FetchShortcut", "FolderFacts"},
+    "swfeed.cli": {"Shortcuts"},
     "pathlib": {"PosixPath", "WindowsPath", "Path"},
     "datetime": {"timedelta"},
     "pydantic.networks": {"HttpUrl"},

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 
 from swfeed.config import Config, ContentSourceConfig, SourceConfig
 from swfeed.errors import SourceError, SwfeedError
+from swfeed.fetchreport import FetchShortcut, FolderFacts, SourceReport
 from swfeed.plaintext import plural
 from swfeed.sources import UNLIMITED, FetchResult, WorkBudget, build_source
 from swfeed.store import Database
-from swfeed.store.articles import ArticleStore, UpsertCounts
+from swfeed.store.articles import ArticleStore
 from swfeed.store.polls import Poll, record_polls
 from swfeed.stories import Merging
 
@@ -36,42 +37,6 @@ if TYPE_CHECKING:
 # Each step imports the parts it uses when it runs (HTTP, feeds, digest), so a command
 # loads only what it needs: `swfeed fetch` of a content folder never loads the HTTP client
 # or the feed writers.
-
-
-@dataclass
-class SourceReport:
-    """The outcome of fetching one source."""
-
-    name: str
-    counts: UpsertCounts = field(default_factory=UpsertCounts)
-    problems: list[SwfeedError] = field(default_factory=list)
-    error: SwfeedError | None = None
-    skipped_until: datetime | None = None
-    not_modified: bool = False
-
-    @property
-    def failed(self) -> int:
-        return len(self.problems) + (1 if self.error else 0)
-
-    @property
-    def outcome(self) -> str:
-        """What the poll found, in a few words (for ``status``)."""
-        if self.error is not None:
-            return "failed"
-        counts = self.counts
-        found = [
-            f"{number} {what}"
-            for number, what in (
-                (counts.new, "new"),
-                (counts.updated, "updated"),
-                (counts.removed, "removed"),
-                (len(counts.merged), "merged"),
-            )
-            if number
-        ]
-        if found:
-            return ", ".join(found)
-        return "not modified" if self.not_modified else "nothing new"
 
 
 @dataclass
@@ -132,6 +97,20 @@ def _fetch_session(config: Config) -> FetchSession | None:
     from swfeed.sources.http import FetchSession
 
     return FetchSession.for_config(config)
+
+
+def fetch_shortcut(config: Config) -> FetchShortcut | None:
+    """What ``swfeed fetch`` needs to tell, without ``config``, that it has nothing to do
+    (see ``fetchreport``); None when a source is not a content folder."""
+    from swfeed.sources.folderstate import settings_of
+
+    folders = []
+    for source in config.sources:
+        if not isinstance(source, ContentSourceConfig):
+            return None
+        settings = settings_of(source, config)
+        folders.append(FolderFacts(source.name, source.path, settings))
+    return FetchShortcut(config.store.path, tuple(folders))
 
 
 def fetch_source(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
-from swfeed.cli import Subparsers, add_command, load, utc_now
+from swfeed.cli import Subparsers, add_command, cached_shortcuts, load, utc_now
 from swfeed.exitcodes import EXIT_OK, EXIT_RUNTIME
 from swfeed.plaintext import plural
 
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from swfeed.buildstamp import BuildShortcut
     from swfeed.config import Config
     from swfeed.feeds import WriteReport
-    from swfeed.pipeline import DryRun, SourceReport
+    from swfeed.fetchreport import SourceReport
+    from swfeed.pipeline import DryRun
     from swfeed.store.articles import SourceStatus
     from swfeed.websub import HubReport
 
@@ -169,6 +170,8 @@ def print_backoff(status: SourceStatus, now: datetime) -> None:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    if nothing_to_fetch(args):
+        return EXIT_OK
     from swfeed import pipeline
     from swfeed.store import Database
 
@@ -262,16 +265,38 @@ def print_fetch(reports: Sequence[SourceReport], out: TextIO) -> None:
             print(_indent(str(problem), "  "), file=out)
 
 
+def nothing_to_fetch(args: argparse.Namespace) -> bool:
+    """A fetch with nothing to do, found (and reported) from what the validated-config
+    cache keeps of the config, without loading it. False: the fetch must load it."""
+    from swfeed.fetchreport import unchanged_reports
+    from swfeed.store import Database
+    from swfeed.store.polls import Poll, record_polls
+
+    if args.source or args.force or args.dry_run:
+        return False
+    shortcuts = cached_shortcuts(args)
+    shortcut = shortcuts.fetch if shortcuts is not None else None
+    if shortcut is None:
+        return False
+    now = utc_now()
+    with Database(shortcut.store) as db:
+        reports = unchanged_reports(shortcut, db, now)
+    if reports is None:
+        return False
+    record_polls(shortcut.store, {report.name: Poll(now, report.outcome) for report in reports})
+    print_fetch(reports, sys.stdout)
+    return True
+
+
 def nothing_to_build(args: argparse.Namespace) -> bool:
     """A build with nothing to do, found (and reported) from what the validated-config
     cache keeps of the config, without loading it. False: the build must load it."""
-    from swfeed.buildstamp import BuildShortcut, check_build
-    from swfeed.configcache import cached_derived
-    from swfeed.configpath import config_path
+    from swfeed.buildstamp import check_build
     from swfeed.store import Database
 
-    shortcut = cached_derived(config_path(args.config))
-    if not isinstance(shortcut, BuildShortcut) or shortcut.websub:
+    shortcuts = cached_shortcuts(args)
+    shortcut = shortcuts.build if shortcuts is not None else None
+    if shortcut is None or shortcut.websub:
         return False
     with Database(shortcut.store) as db:
         _stamp, files = check_build(shortcut.facts, db, utc_now())

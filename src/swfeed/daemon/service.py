@@ -53,6 +53,7 @@ from swfeed.daemon.scheduler import (
 from swfeed.daemon.sendworker import SendWorker, guarded
 from swfeed.digest.due import digest_enabled
 from swfeed.errors import ConfigErrors, SwfeedError
+from swfeed.fetchreport import SourceReport
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 from swfeed.websub import HubReport
@@ -266,7 +267,7 @@ class Daemon:
         return False
 
 
-def log_source(report: pipeline.SourceReport, articles: ArticleStore, seen: set[str]) -> set[str]:
+def log_source(report: SourceReport, articles: ArticleStore, seen: set[str]) -> set[str]:
     """One line per source that failed, backed off or changed, and one per problem not in
     ``seen`` (a broken file is reported once, not at every fetch); the problems now known."""
     if report.error is not None:

@@ -14,7 +14,6 @@ Images live in the folder too: ``media_files`` lists them with their output path
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import stat as stat_mode
 from dataclasses import dataclass, field, replace
@@ -35,16 +34,20 @@ from swfeed.slug import slugify
 from swfeed.sources import UNLIMITED, FetchResult, SourceState, WorkBudget
 from swfeed.sources.contentids import IdBook, Remembered, story_key
 from swfeed.sources.files import IMAGE_TYPES, FoundFile, scan, symlink_error
+from swfeed.sources.folderstate import (
+    ARTICLE_SUFFIX,
+    STATE_FORMAT,
+    files_match,
+    settings_of,
+    stat_pair,
+)
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
-ARTICLE_SUFFIX = ".md"
 MAX_ARTICLE_BYTES = 1_000_000
 SUMMARY_CHARS = 300
-STATE_FORMAT = 1
-RENDER_VERSION = 1  # bump when rendering changes, so every file is parsed again
 
 
 def media_files(config: ContentSourceConfig) -> list[tuple[Path, PurePosixPath]]:
@@ -89,15 +92,7 @@ class ContentSource:
 
     def settings_key(self) -> str:
         """A fingerprint of every setting that shapes an article (re-parse all on change)."""
-        parts = [
-            RENDER_VERSION,
-            self.name,
-            self.site.site.base_url,
-            self.site.output_base_url,
-            self.site.site.timezone,
-            self.config.link_pattern,
-        ]
-        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+        return settings_of(self.config, self.site)
 
     def fetch(self, state: SourceState, now: datetime, *, force: bool = False) -> FetchResult:
         """Load new and changed files; unchanged ones cost one ``stat`` each.
@@ -110,6 +105,9 @@ class ContentSource:
                 self.name, f"the folder {root} is missing", hint="Check the source's path."
             )
         found, errors = scan(root, frozenset({ARTICLE_SUFFIX}))
+        if not force and not errors and files_match(root, found, state, self.settings_key()):
+            # nothing to read: the saved state is the new one, as it was
+            return FetchResult(articles=[], removed_ids=[], state=state, not_modified=True)
         old = _files_of(state)
         same_settings = state.get("settings") == self.settings_key()
         trusted = old if same_settings and not force else {}
@@ -315,7 +313,7 @@ class _Fetch:
     def _deps_unchanged(self, entry: FileEntry) -> bool:
         for rel, seen in entry.media.items():
             if rel not in self._stats:
-                self._stats[rel] = _stat_pair(self.context.root / rel)
+                self._stats[rel] = stat_pair(self.context.root / rel)
             if self._stats[rel] != seen:
                 return False
         return True
@@ -328,14 +326,6 @@ def _day(value: date | datetime) -> date:
 
 def _same_stat(entry: FileEntry, item: FoundFile) -> bool:
     return entry.mtime_ns == item.mtime_ns and entry.size == item.size
-
-
-def _stat_pair(path: Path) -> list[int] | None:
-    try:
-        info = path.stat(follow_symlinks=False)
-    except OSError:
-        return None
-    return [info.st_mtime_ns, info.st_size]
 
 
 def _claim(claimed: dict[str, str], article_id: str, item: FoundFile) -> None:
@@ -506,7 +496,7 @@ def _resolve_image(
             location=where,
             hint=f"Use one of: {', '.join(sorted(IMAGE_TYPES))} (SVG is not accepted).",
         )
-    info = _stat_pair(path)
+    info = stat_pair(path)
     if info is None or not path.is_file():
         raise ContentError(
             f"image file {src!r} not found (looked for {path})",

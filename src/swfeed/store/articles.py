@@ -136,7 +136,7 @@ class ArticleStore:
         same_state = state is status.state or status.state == state
         if not todo and not removed and same_state and status.last_ok is not None:
             return UpsertCounts(
-                unchanged=self._live_count(source), refused=plan.refused, merged=plan.merged
+                unchanged=self.live_count(source), refused=plan.refused, merged=plan.merged
             )
         merged = list(plan.merged)
         with self.db.write() as conn:
@@ -154,7 +154,7 @@ class ArticleStore:
         hidden = {m.article_id for m in merged if not m.took_over}
         new = sum(1 for a in todo if existing[a.id][0] is None and a.id not in hidden)
         updated = sum(1 for a in todo if existing[a.id][0] is not None)
-        unchanged = self._live_count(source) - len(todo)
+        unchanged = self.live_count(source) - len(todo)
         return UpsertCounts(new, updated, unchanged, len(removed), plan.refused, tuple(merged))
 
     def _remove(
@@ -222,7 +222,8 @@ class ArticleStore:
         ).fetchone()
         return row is not None
 
-    def _live_count(self, source: str) -> int:
+    def live_count(self, source: str) -> int:
+        """How many of the source's articles are live (not removed)."""
         row = self.db.conn.execute(
             "SELECT COUNT(*) FROM articles WHERE source = ? AND removed IS NULL", (source,)
         ).fetchone()
