@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
+from swfeed import websub
 from swfeed.config import ScheduleConfig, load_config
 from swfeed.daemon.clock import Clock
 from swfeed.daemon.lock import DaemonLock
@@ -207,3 +208,22 @@ def test_rebuild_pings_the_hub_and_a_failed_ping_is_retried(site: Site) -> None:
     assert events(logs, "websub_failed")[0]["waiting"] == 3
     assert events(logs, "websub_pinged")[0]["feeds"] == 3
     assert len(hub.requests) == 4
+
+
+def test_pings_owed_by_another_job_go_out_at_the_next_fetch(site: Site) -> None:
+    """A ping owed since the last one went out (the issues feed's, after the send worker
+    froze an issue) goes out at the next fetch, although that fetch rebuilds nothing."""
+    with running() as hub:
+        hub.serve("/hub", status(204))
+        daemon, lock = hub_daemon(site, hub.url("/hub"))
+        try:
+            daemon.fetch(NOW)
+            websub.queue(daemon.config, daemon.db, ["https://example.org/digest/feed.xml"], NOW)
+            with capture_logs() as logs:
+                daemon.fetch(NOW + timedelta(minutes=15))
+        finally:
+            daemon.close()
+            lock.release()
+    assert not events(logs, "feeds_built")
+    assert events(logs, "websub_pinged")[0]["feeds"] == 1
+    assert b"digest%2Ffeed.xml" in hub.requests[-1].body

@@ -44,9 +44,11 @@ def make_config(
     content: Path | None = None,
     site: dict[str, Any] | None = None,
     output: dict[str, Any] | None = None,
+    feeds: dict[str, Any] | None = None,
     **digest: Any,
 ) -> Config:
-    """A validated config rooted in tmp_path, with a digest section (overrides in kwargs)."""
+    """A validated config rooted in tmp_path, with a digest section (overrides in kwargs)
+    and, if given, a feeds section."""
     folder = content or tmp_path / "content"
     folder.mkdir(parents=True, exist_ok=True)
     data: dict[str, Any] = {
@@ -69,6 +71,8 @@ def make_config(
             **digest,
         },
     }
+    if feeds is not None:
+        data["feeds"] = feeds
     return Config.model_validate(data, context={"base_dir": tmp_path})
 
 

@@ -17,14 +17,17 @@ from lxml import etree
 from swfeed import pipeline
 from swfeed.cli import main
 from swfeed.config import Config
+from swfeed.digest.archive import archive_folder, feed_url
+from swfeed.digest.freeze import ensure_issue
 from swfeed.status import gather_status, render_text, to_json
 from swfeed.store import Database
 from swfeed.store.articles import ArticleStore
 from swfeed.store.pings import PingStore
 from swfeed.websub import HubReport
 from tests.conftest import MINIMAL_CONFIG, WriteConfig
-from tests.feedcheck import ATOM, SITE, check_feed_file, sample_article, sample_config
+from tests.feedcheck import ATOM, SITE, check_atom, check_feed_file, sample_article, sample_config
 from tests.httpfixture import FAST_HTTP, FixtureServer, running, sequence, status
+from tests.test_digest_support import make_article, make_config, store_articles
 
 NOW = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
 ARTICLES = [sample_article(n) for n in range(1, 4)]
@@ -256,3 +259,68 @@ def test_build_command_reports_a_failing_hub_and_succeeds(
     out = capsys.readouterr().out
     assert f"websub: {hub.url('/broken')}: FAILED, 3 changed feeds waiting (retried from " in out
     assert "the server answered HTTP 500" in out
+
+
+# --- the issues feed (digest/feed.xml) ----------------------------------------------------
+
+MONDAY = datetime(2026, 11, 23, 9, tzinfo=UTC)
+
+
+def digest_config(tmp_path: Path, *hubs: str) -> Config:
+    websub = {"hubs": list(hubs), "http": {**FAST_HTTP, "allow_private_addresses": True}}
+    return make_config(tmp_path, feeds={"websub": websub})
+
+
+def freeze_issue(config: Config, db: Database, when: datetime = MONDAY) -> None:
+    store_articles(db, [make_article(1)], MONDAY - timedelta(days=1))
+    assert ensure_issue(config, db, when) is not None
+
+
+def test_issues_feed_names_each_hub(tmp_path: Path) -> None:
+    """The digest's own feed names each hub as the site's feeds do, and stays valid."""
+    config = digest_config(tmp_path, "https://hub.example.org/", "https://push.example.net/")
+    with Database(config.store.path) as db:
+        freeze_issue(config, db)
+    data = (archive_folder(config) / "feed.xml").read_bytes()
+    hubs = [link.get("href") for link in etree.fromstring(data).iterfind(f"{{{ATOM}}}link")]
+    assert hubs[-2:] == ["https://hub.example.org/", "https://push.example.net/"]
+    assert check_atom(data, feed_url(config)) == []
+
+
+def test_a_new_issue_pings_the_hub_for_the_issues_feed(tmp_path: Path, hub: FixtureServer) -> None:
+    """Freezing an issue owes each hub a ping for digest/feed.xml; notify_hubs sends it."""
+    config = digest_config(tmp_path, hub.url("/hub"))
+    with Database(config.store.path) as db:
+        freeze_issue(config, db)
+        [report] = pipeline.notify_hubs(config, db, MONDAY)
+    assert report.error is None
+    assert pings(hub) == [{"hub.mode": "publish", "hub.url": feed_url(config)}]
+
+
+def test_the_same_issue_again_pings_nothing(tmp_path: Path, hub: FixtureServer) -> None:
+    """Making the same issue again leaves the issues feed as it was: no ping is owed."""
+    config = digest_config(tmp_path, hub.url("/hub"))
+    with Database(config.store.path) as db:
+        freeze_issue(config, db)
+        pipeline.notify_hubs(config, db, MONDAY)
+        freeze_issue(config, db, MONDAY + timedelta(hours=1))
+        assert pipeline.notify_hubs(config, db, MONDAY + timedelta(hours=1)) == []
+    assert len(hub.requests) == 1
+
+
+def test_digest_freeze_command_pings_the_hub(
+    write_config: WriteConfig, hub: FixtureServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`swfeed digest freeze` tells the hubs of the new issue and says so."""
+    path = write_config(
+        MINIMAL_CONFIG
+        + "digest: {postal_address: 1 Example Street, max_age: 1000w}\n"
+        + f"feeds:\n  websub:\n    hubs: [{hub.url('/hub')}]\n"
+        + "    http: {allow_private_addresses: true, retries: 0}\n"
+    )
+    story = "---\ntitle: A story of the week\ndate: 2026-01-07\n---\nWhat happened.\n"
+    (path.parent / "content" / "story.md").write_text(story, encoding="utf-8")
+    assert main(["--config", str(path), "fetch"]) == 0
+    assert main(["--config", str(path), "digest", "freeze", "--period", "2026-W02"]) == 0
+    assert f"websub: {hub.url('/hub')}: told of 1 changed feed" in capsys.readouterr().out
+    assert pings(hub)[-1]["hub.url"] == "https://news.example.org/digest/feed.xml"

@@ -200,11 +200,15 @@ def left_out_lines(left_out: Sequence[LeftOutLine], zone: ZoneInfo) -> list[str]
 
 
 def cmd_freeze(args: argparse.Namespace) -> int:
+    from swfeed import pipeline
+    from swfeed.cli.feeds import print_hubs
     from swfeed.digest.archive import archive_folder
     from swfeed.digest.freeze import ensure_issue
 
     with session(args) as (config, db, now):
         issue = ensure_issue(config, db, now, args.period)
+        hubs = pipeline.notify_hubs(config, db, now)
+    print_hubs(hubs, sys.stdout)
     if issue is None:
         print("nothing new since the last issue: no issue made (digest.skip_when_empty)")
         return EXIT_OK
@@ -216,6 +220,8 @@ def cmd_freeze(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    from swfeed import pipeline
+    from swfeed.cli.feeds import print_hubs
     from swfeed.cli.sendreport import print_run
     from swfeed.mailinglist.addresses import normalize_address
 
@@ -225,7 +231,9 @@ def cmd_send(args: argparse.Namespace) -> int:
         if args.dry_run:
             return _dry_run(config, db, now, args.period)
         run = _send_with_signals(config, db, args.period, args.retry_unknown, args.resume)
+        hubs = pipeline.notify_hubs(config, db, utc_now())
     print_run(run, sys.stdout)
+    print_hubs(hubs, sys.stdout)
     return EXIT_OK if run.summary is None or run.summary.done else EXIT_RUNTIME
 
 

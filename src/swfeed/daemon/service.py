@@ -80,7 +80,6 @@ class Daemon:
         self.tasks: queue.Queue[str] = queue.Queue()
         self.queued: set[str] = set()
         self.queued_lock = threading.Lock()
-        self.hubs_due: datetime | None = None
         self.problems: dict[str, set[str]] = {}
         self.started = clock.now()
         self.rejected: tuple[datetime, str] | None = None
@@ -193,7 +192,9 @@ class Daemon:
             self.problems[report.name] = log_source(report, articles, seen)
         written = pipeline.build(self.config, self.db, now)
         if not written.rendered:
-            if self.hubs_due is not None and now >= self.hubs_due:
+            # pings still owed: failed ones, and the issues feed's after a digest
+            due = websub.next_due(self.config, self.db)
+            if due is not None and now >= due:
                 self.notify_hubs(now)
             return
         log.info(
@@ -205,10 +206,9 @@ class Daemon:
         self.notify_hubs(now)
 
     def notify_hubs(self, now: datetime) -> None:
-        """Send the WebSub pings due; note when the next retry is (none: nothing owed)."""
+        """Send the WebSub pings due (those that fail are retried at a later fetch)."""
         for report in pipeline.notify_hubs(self.config, self.db, now, self.stop):
             log_hub(report)
-        self.hubs_due = websub.next_due(self.config, self.db)
 
     # -- bounces ---------------------------------------------------------------------------
 

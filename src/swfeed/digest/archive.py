@@ -134,7 +134,8 @@ def render_index(config: Config, issues: Sequence[ListedIssue]) -> str:
 
 
 def issues_feed(config: Config, issues: Sequence[ListedIssue], updated: datetime) -> bytes:
-    """An Atom 1.0 feed of the issues (for readers who prefer a feed to the email).
+    """An Atom 1.0 feed of the issues (for readers who prefer a feed to the email), naming
+    the WebSub hubs of ``feeds.websub`` as the site's feeds do.
 
     ``updated`` is when the list last changed: the newest issue's creation, or a later
     skip that removed one (so the feed carries no build time and stays byte-stable).
@@ -150,6 +151,8 @@ def issues_feed(config: Config, issues: Sequence[ListedIssue], updated: datetime
     )
     for rel, kind, url in links:
         out.leaf("link", rel=rel, type=kind, href=to_uri(url))
+    for hub in config.feeds.websub.hubs:
+        out.leaf("link", rel="hub", href=to_uri(str(hub)))
     out.start("author")
     out.leaf("name", clean_text(config.site.author.name))
     out.end("author")

@@ -21,11 +21,13 @@ January 2026.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from swfeed.config import Config
-from swfeed.digest.archive import write_archive
+from swfeed.digest.archive import archive_folder, feed_url, write_archive
 from swfeed.digest.periods import cutoff_of, parse_period, period_bounds, period_of
 from swfeed.digest.render import RenderedIssue, render_to_fit
 from swfeed.digest.select import Selection, select_articles, split_by_age
@@ -195,7 +197,8 @@ def ensure_issue(
 ) -> DigestIssue | None:
     """The frozen issue of ``period`` (default: the week of ``now``), made if missing.
 
-    Also (re)writes its web copy, the archive index and the issues feed. Returns None, and
+    Also (re)writes its web copy, the archive index and the issues feed (and owes the
+    WebSub hubs a ping when that feed changed). Returns None, and
     freezes nothing, when nothing is new and ``skip_when_empty`` is set. Idempotent.
     """
     period = period or period_of(now, config.site.zone)
@@ -211,8 +214,16 @@ def ensure_issue(
         raise DigestError(refusal, hint=hint)
     issue = store.get(period) or _freeze(config, db, now, period)
     if issue is not None:
-        write_archive(config, issue, store.list())
+        _owe_pings(config, db, write_archive(config, issue, store.list()), now)
     return issue
+
+
+def _owe_pings(config: Config, db: Database, written: Sequence[Path], now: datetime) -> None:
+    """Owe each WebSub hub a ping when the issues feed changed (``notify_hubs`` sends it)."""
+    if config.feeds.websub.hubs and archive_folder(config) / "feed.xml" in written:
+        from swfeed import websub
+
+        websub.queue(config, db, [feed_url(config)], now)
 
 
 def _freeze(config: Config, db: Database, now: datetime, period: str) -> DigestIssue | None:
