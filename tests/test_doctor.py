@@ -206,10 +206,33 @@ def test_spf_evaluation(spf_dns: Dns, ip: str, domain: str, result: str) -> None
 
 
 def test_alignment_and_organizational_domains() -> None:
-    """Relaxed alignment compares organizational domains (three labels under co.uk)."""
+    """Relaxed alignment compares organizational domains; strict the domains themselves."""
     assert aligned("example.org", "news.example.org", "r")
     assert not aligned("example.org", "news.example.org", "s")
-    assert organizational_domain("news.example.co.uk") == "example.co.uk"
+
+
+@pytest.mark.parametrize(
+    ("domain", "organizational"),
+    [
+        ("news.example.co.uk", "example.co.uk"),
+        ("mail.news.example.com.au", "example.com.au"),
+        ("bounces.city.kawasaki.jp", "city.kawasaki.jp"),
+        ("News.SecurityWomen.org.", "securitywomen.org"),
+        ("someone.github.io", "someone.github.io"),
+        ("co.uk", "co.uk"),
+    ],
+)
+def test_organizational_domain_follows_the_public_suffix_list(
+    domain: str, organizational: str
+) -> None:
+    """The organizational domain is the public suffix and one label more (RFC 7489 §3.2)."""
+    assert organizational_domain(domain) == organizational
+
+
+def test_neighbours_under_a_public_suffix_are_not_aligned() -> None:
+    """Two registrants under one public suffix (co.uk, github.io) are not aligned."""
+    assert not aligned("attacker.co.uk", "example.co.uk", "r")
+    assert not aligned("attacker.github.io", "example.github.io", "r")
 
 
 def test_nameserver_takes_an_optional_port() -> None:

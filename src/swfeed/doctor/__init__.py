@@ -7,8 +7,8 @@ record (or setting) to publish. The checks:
   and, when mail goes through a relay, that it allows the relay's addresses;
 - DKIM: the selector's TXT record holds the public half of the configured private key
   (RSA, and Ed25519 when set);
-- DMARC: a record at ``_dmarc.`` of the From domain (or of its organizational domain, taken
-  as its last two labels), with ``p=none`` at least, and DKIM or SPF aligned with From
+- DMARC: a record at ``_dmarc.`` of the From domain (or of its organizational domain, by
+  the Public Suffix List), with ``p=none`` at least, and DKIM or SPF aligned with From
   under its ``adkim``/``aspf`` modes;
 - MX of the bounce domain, so bounces and complaints can come back;
 - STARTTLS offered by the relay (or TLS from the start).

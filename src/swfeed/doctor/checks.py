@@ -7,7 +7,8 @@ import ipaddress
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
+from typing import TYPE_CHECKING
 
 from swfeed.config import Config, SmtpConfig
 from swfeed.delivery.dkim import DkimKey, load_signer
@@ -17,9 +18,10 @@ from swfeed.doctor import Finding
 from swfeed.doctor import spf as spf_eval
 from swfeed.doctor.dns import Dns, LookupFailed
 
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
+
 TXT_CHUNK = 255
-#: Second-level labels under which registrants get third-level names (example.co.uk).
-_SHARED_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ltd", "plc"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,12 +185,18 @@ def _tags(text: str) -> dict[str, str]:
 
 
 def organizational_domain(domain: str) -> str:
-    """The last two labels (three under a shared second level such as co.uk)."""
-    labels = domain.lower().rstrip(".").split(".")
-    keep = (
-        3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SHARED_SECOND_LEVEL else 2
-    )
-    return ".".join(labels[-keep:])
+    """The DMARC organizational domain (RFC 7489 §3.2): the public suffix and one label more,
+    by the Public Suffix List (``news.example.co.uk`` gives ``example.co.uk``; a domain that
+    is itself a public suffix, or a single label, gives itself)."""
+    name = domain.lower().rstrip(".")
+    return _suffixes().privatesuffix(name) or name
+
+
+@cache
+def _suffixes() -> PublicSuffixList:
+    from publicsuffixlist import PublicSuffixList  # the bundled list: read only by doctor
+
+    return PublicSuffixList()
 
 
 def aligned(domain: str, from_domain: str, mode: str) -> bool:
