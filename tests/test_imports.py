@@ -86,6 +86,16 @@ def test_help_loads_no_heavy_library(site: Path, command: list[str]) -> None:
     assert not loaded(site, *command) & HEAVY
 
 
+HELP_UNNEEDED = frozenset({"dataclasses", "inspect", "pathlib", "html", "urllib"})
+"""Standard modules a few ms each that building the CLI needs none of (a dataclass or a
+``type=Path`` at module level brings them back)."""
+
+
+def test_help_loads_only_what_argparse_needs(site: Path) -> None:
+    """``swfeed --help`` loads neither dataclasses nor pathlib nor html: argparse alone."""
+    assert not loaded(site, "--help") & HELP_UNNEEDED
+
+
 def test_fetch_loads_neither_digest_nor_server_nor_http(site: Path) -> None:
     """Fetching a content folder loads no Jinja2, premailer, web server, HTTP or scheduler."""
     assert not loaded(site, "fetch") & (DIGEST | SERVER | REMOTE | DAEMON | {"lxml"})

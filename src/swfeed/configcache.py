@@ -63,7 +63,7 @@ ALLOWED_GLOBALS = {
     "swfeed.config": None,
     "swfeed.buildstamp": {"BuildFacts", "BuildShortcut"},
     "swfeed.fetchreport": {"FetchShortcut", "FolderFacts"},
-    "swfeed.cli": {"Shortcuts"},
+    "swfeed.shortcuts": {"Shortcuts"},
     "pathlib": {"PosixPath", "WindowsPath", "Path"},
     "datetime": {"timedelta"},
     "pydantic.networks": {"HttpUrl"},

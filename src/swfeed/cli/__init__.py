@@ -17,7 +17,6 @@ import gc
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -25,9 +24,9 @@ from swfeed import __version__
 from swfeed.exitcodes import EXIT_RUNTIME
 
 if TYPE_CHECKING:
-    from swfeed.buildstamp import BuildShortcut
+    from pathlib import Path
+
     from swfeed.config import Config
-    from swfeed.fetchreport import FetchShortcut
 
 Handler = Callable[[argparse.Namespace], int]
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -68,38 +67,20 @@ def load(args: argparse.Namespace, *, cached: bool = True) -> Config:
     """
     from swfeed.configcache import load_config
     from swfeed.configpath import config_path
+    from swfeed.shortcuts import shortcuts_of
 
-    config = load_config(config_path(args.config), cached=cached, derive=_shortcuts)
+    config = load_config(config_path(args.config), cached=cached, derive=shortcuts_of)
     if args.program:
         gc.freeze()
     return config
 
 
-@dataclass(frozen=True, slots=True)
-class Shortcuts:
-    """Kept with the config in the cache: what ``swfeed build`` and ``swfeed fetch`` need
-    to find, and say, that they have nothing to do, without loading the config."""
+def path_arg(text: str) -> Path:
+    """The ``type`` of an argument naming a file or folder: a ``Path``, made when the
+    arguments are parsed (so ``--help`` need not load pathlib)."""
+    from pathlib import Path
 
-    build: BuildShortcut
-    fetch: FetchShortcut | None
-    """None when a source is not a content folder."""
-
-
-def _shortcuts(config: Config) -> Shortcuts:
-    from swfeed.feeds.stamp import build_shortcut
-    from swfeed.pipeline import fetch_shortcut
-
-    return Shortcuts(build_shortcut(config), fetch_shortcut(config))
-
-
-def cached_shortcuts(args: argparse.Namespace) -> Shortcuts | None:
-    """What the cache keeps with the config of ``args``, if it holds that config as it is
-    now (see ``configcache.cached_derived``); loads no config model."""
-    from swfeed.configcache import cached_derived
-    from swfeed.configpath import config_path
-
-    found = cached_derived(config_path(args.config))
-    return found if isinstance(found, Shortcuts) else None
+    return Path(text)
 
 
 def utc_now() -> datetime:

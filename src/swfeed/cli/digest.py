@@ -9,10 +9,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from swfeed.cli import PERIOD_HELP, Subparsers, add_command, load, utc_now
+from swfeed.cli import PERIOD_HELP, Subparsers, add_command, load, path_arg, utc_now
 from swfeed.exitcodes import EXIT_OK, EXIT_RUNTIME
 
 if TYPE_CHECKING:
@@ -61,8 +60,8 @@ def _register_preview(commands: Subparsers) -> None:
     preview.add_argument(
         "--out",
         metavar="DIR",
-        type=Path,
-        default=Path("digest-preview"),
+        type=path_arg,
+        default="digest-preview",
         help="folder to write into (default: digest-preview)",
     )
     preview.set_defaults(handler=cmd_preview)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
-from swfeed.cli import Subparsers, add_command, cached_shortcuts, load, utc_now
+from swfeed.cli import Subparsers, add_command, load, utc_now
 from swfeed.exitcodes import EXIT_OK, EXIT_RUNTIME
 from swfeed.plaintext import plural
 
@@ -268,13 +268,15 @@ def print_fetch(reports: Sequence[SourceReport], out: TextIO) -> None:
 def nothing_to_fetch(args: argparse.Namespace) -> bool:
     """A fetch with nothing to do, found (and reported) from what the validated-config
     cache keeps of the config, without loading it. False: the fetch must load it."""
+    from swfeed.configpath import config_path
     from swfeed.fetchreport import unchanged_reports
+    from swfeed.shortcuts import cached_shortcuts
     from swfeed.store import Database
     from swfeed.store.polls import Poll, record_polls
 
     if args.source or args.force or args.dry_run:
         return False
-    shortcuts = cached_shortcuts(args)
+    shortcuts = cached_shortcuts(config_path(args.config))
     shortcut = shortcuts.fetch if shortcuts is not None else None
     if shortcut is None:
         return False
@@ -292,9 +294,11 @@ def nothing_to_build(args: argparse.Namespace) -> bool:
     """A build with nothing to do, found (and reported) from what the validated-config
     cache keeps of the config, without loading it. False: the build must load it."""
     from swfeed.buildstamp import check_build
+    from swfeed.configpath import config_path
+    from swfeed.shortcuts import cached_shortcuts
     from swfeed.store import Database
 
-    shortcuts = cached_shortcuts(args)
+    shortcuts = cached_shortcuts(config_path(args.config))
     shortcut = shortcuts.build if shortcuts is not None else None
     if shortcut is None or shortcut.websub:
         return False

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from swfeed.cli import Subparsers, add_command, load, utc_now
+from swfeed.cli import Subparsers, add_command, load, path_arg, utc_now
 from swfeed.exitcodes import EXIT_OK, EXIT_RUNTIME
 from swfeed.plaintext import plural
 
@@ -49,7 +48,7 @@ def _register_changes(commands: Subparsers) -> None:
         "complained or were erased are kept out and listed: " + KEPT_OUT_HINT + ".",
         examples=["swfeed subscribers import config/subscribers.csv"],
     )
-    add_import.add_argument("file", metavar="FILE", type=Path, help="the CSV file")
+    add_import.add_argument("file", metavar="FILE", type=path_arg, help="the CSV file")
     add_import.set_defaults(handler=cmd_import)
     add = add_command(
         commands,
@@ -114,7 +113,7 @@ def _register_reports(commands: Subparsers) -> None:
         "write everything held on every subscriber to a CSV file",
         examples=["swfeed subscribers export subscribers-export.csv"],
     )
-    export.add_argument("file", metavar="FILE", type=Path, help="the CSV file to write")
+    export.add_argument("file", metavar="FILE", type=path_arg, help="the CSV file to write")
     export.set_defaults(handler=cmd_export)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import html
 import sys
 
 from swfeed.cli import Subparsers, add_command, load
@@ -27,6 +26,8 @@ def register(subparsers: Subparsers) -> None:
 
 
 def cmd_subscribe_form(args: argparse.Namespace) -> int:
+    import html
+
     from swfeed.delivery.settings import endpoint_url
 
     config = load(args)

@@ -13,10 +13,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from swfeed.daemon.clock import Clock
 
 LogFormat = Literal["text", "json"]
