@@ -2,7 +2,7 @@
 #   make run    set up, then run the main job on the bundled sample site
 #   make test   set up with the test tools, then run the whole test suite
 #   (make test-fast leaves out the slow daemon and delivery tests while you work)
-#   make bench  run every benchmark (about six minutes on two cores)
+#   make bench  run every benchmark (under three minutes on two cores)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
