@@ -23,7 +23,8 @@ from swfeed.mailinglist.unsubqueue import queue_path
 from swfeed.store import Database
 from swfeed.store.subscribers import NewEntry, Status, SubscriberStore
 from swfeed.templating import SiteView
-from swfeed.web import accepts_gzip, page_policy, prefers_html, server
+from swfeed.web import accepts_gzip, page_policy, prefers_html, served_site, server
+from tests.feedcheck import sample_config
 from tests.smtpfixture import NOW, SECRET, write_config
 from tests.test_digest_support import document
 
@@ -203,6 +204,23 @@ def test_page_policy_lets_only_the_logos_load() -> None:
     assert page_policy(site).endswith("; img-src https://cdn.example.org")
     assert page_policy(dark).endswith("; img-src https://cdn.example.org https://img.example.net")
     assert "img-src" not in page_policy(replace(site, logo=None))
+
+
+def test_page_policy_lets_a_logo_linked_by_its_path_load() -> None:
+    """A logo the pages link by its path is allowed as 'self'."""
+    site = SiteView("T", "https://www.example.org/", "/media/site/logo.png", "en")
+    assert page_policy(site).endswith("; img-src 'self'")
+
+
+def test_served_pages_link_our_own_logo_by_its_path(tmp_path: Path) -> None:
+    """A logo under output.base_url is linked by its path (it shows at any address the
+    server is reached); one elsewhere keeps its URL."""
+    config = sample_config(tmp_path)
+    assert served_site(config).logo == "/media/logo.png"
+    elsewhere = config.site.model_copy(update={"logo": "https://cdn.example.net/l.png"})
+    assert served_site(config.model_copy(update={"site": elsewhere})).logo == (
+        "https://cdn.example.net/l.png"
+    )
 
 
 def test_opml_is_served_as_opml(site: Site) -> None:

@@ -38,7 +38,7 @@ import os
 import socket
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
@@ -301,7 +301,7 @@ class Pages:
 
     def __init__(self, config: Config) -> None:
         self.env = site_templates(config)
-        self.site = site_view(config)
+        self.site = served_site(config)
         self.headers = {**_PAGE_HEADERS, "Content-Security-Policy": page_policy(self.site)}
 
     def render(self, status: int, template: str, **context: Any) -> HTMLResponse:
@@ -309,11 +309,27 @@ class Pages:
         return HTMLResponse(page, status_code=status, headers=self.headers)
 
 
+def served_site(config: Config) -> SiteView:
+    """The site as the server's pages show it: a logo swfeed publishes itself (under
+    ``output.base_url``, as the sample's is) is linked by its path, so it shows at whatever
+    address the server is reached (through the proxy, or 127.0.0.1 while an admin tries it)."""
+    site = site_view(config)
+    base = config.output_base_url
+    return replace(site, logo=_by_path(site.logo, base), logo_dark=_by_path(site.logo_dark, base))
+
+
+def _by_path(url: str | None, base: str) -> str | None:
+    if url is None or not url.startswith(base):
+        return url
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
 def page_policy(site: SiteView) -> str:
     """The pages' Content-Security-Policy: nothing but inline styles, the form posting back,
-    and the logos from where they are published."""
+    and the logos from where they are published ('self' for those linked by their path)."""
     logos = [urlsplit(url) for url in (site.logo, site.logo_dark) if url]
-    origins = sorted({f"{url.scheme}://{url.netloc}" for url in logos})
+    origins = sorted({f"{url.scheme}://{url.netloc}" if url.netloc else "'self'" for url in logos})
     return f"{_PAGE_POLICY}; img-src {' '.join(origins)}" if origins else _PAGE_POLICY
 
 
