@@ -15,7 +15,6 @@ from swfeed.plaintext import plural
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from swfeed.buildstamp import BuildShortcut
     from swfeed.config import Config
     from swfeed.feeds import WriteReport
     from swfeed.fetchreport import SourceReport
@@ -306,24 +305,32 @@ def nothing_to_build(args: argparse.Namespace) -> bool:
         _stamp, files = check_build(shortcut.facts, db, utc_now())
     if files is None:
         return False
-    print_build_lines(0, len(files), shortcut, sys.stdout)
+    links = (shortcut.index_url, shortcut.autodiscovery_tags)
+    print_build_lines((0, len(files)), shortcut.facts.output, links, sys.stdout)
     return True
 
 
 def print_build(config: Config, report: WriteReport, out: TextIO) -> None:
     """What was written, and the autodiscovery tags for the site's <head>."""
-    from swfeed.feeds.stamp import build_shortcut
+    from swfeed.feeds import autodiscovery_tags
+    from swfeed.feeds.directory import index_url
 
-    print_build_lines(len(report.written), len(report.unchanged), build_shortcut(config), out)
+    counts = (len(report.written), len(report.unchanged))
+    links = (index_url(config), autodiscovery_tags(config))
+    print_build_lines(counts, config.output.path, links, out)
 
 
-def print_build_lines(written: int, unchanged: int, shortcut: BuildShortcut, out: TextIO) -> None:
-    """The lines of ``print_build``, from what the cache keeps of the config."""
-    output = shortcut.facts.output
+def print_build_lines(
+    counts: tuple[int, int], output: Path, links: tuple[str, str], out: TextIO
+) -> None:
+    """The lines of ``print_build``: files (written, unchanged) in ``output``, the feeds
+    page and the autodiscovery tags (``links``); also said from what the cache keeps."""
+    written, unchanged = counts
+    index, tags = links
     print(f"feeds: {written} written, {unchanged} unchanged in {output}", file=out)
-    print(f"every feed, and how to subscribe: {shortcut.index_url}", file=out)
+    print(f"every feed, and how to subscribe: {index}", file=out)
     print("Add these to the <head> of the site's pages:", file=out)
-    print(shortcut.autodiscovery_tags, file=out)
+    print(tags, file=out)
 
 
 def print_hubs(reports: Sequence[HubReport], out: TextIO) -> None:
